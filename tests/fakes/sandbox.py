@@ -1,0 +1,89 @@
+"""Test fixture: the Huawei Cloud Meeting sandbox on a real loopback port, plus sync control helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.huawei.sandbox import Sandbox, SandboxApp, make_self_signed_cert
+from tests.fakes.asgi_server import serve_asgi
+
+__all__ = ["RunningSandbox", "running_sandbox"]
+
+
+@dataclass(frozen=True)
+class RunningSandbox:
+    """A sandbox served over HTTP(S); helpers drive its `/_sandbox/` control API."""
+
+    base_url: str
+    sandbox: Sandbox
+    cafile: Path | None
+
+    def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        verify: str | bool = str(self.cafile) if self.cafile else True
+        with httpx.Client(base_url=self.base_url, verify=verify, timeout=10) as http:
+            response = http.request(method, f"/_sandbox{path}", json=body)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def faults(self, **kw: Any) -> None:
+        """Set fault injection (`latency_ms`, `fail_next`, ...); no arguments clears all faults."""
+        self._control("POST", "/faults", kw)
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward."""
+        self._control("POST", "/clock", {"advance_seconds": seconds})
+
+    def expire_tokens(self, user_id: str | None = None) -> None:
+        """Invalidate every issued token, or only those of one third-party user."""
+        self._control("POST", "/tokens/expire", {"user_id": user_id})
+
+    def start(self, conf_id: str) -> None:
+        """Start the meeting now (a new session)."""
+        self._control("POST", f"/meetings/{conf_id}/start")
+
+    def end(self, conf_id: str) -> None:
+        """End the meeting's running session."""
+        self._control("POST", f"/meetings/{conf_id}/end")
+
+    def join(self, conf_id: str, name: str, account_id: str | None = None) -> str:
+        """Add a participant (starting a booked meeting); returns the participant id."""
+        out = self._control(
+            "POST", f"/meetings/{conf_id}/participants", {"name": name, "account_id": account_id}
+        )
+        return str(out["participant_id"])
+
+    def leave(self, conf_id: str, participant_id: str) -> None:
+        """Remove a participant."""
+        self._control("DELETE", f"/meetings/{conf_id}/participants/{participant_id}")
+
+    def meetings(self) -> list[dict[str, Any]]:
+        """Every meeting the sandbox holds, of any app."""
+        out: list[dict[str, Any]] = self._control("GET", "/meetings")
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """Call counters: appauth calls (total, per user) and requests per `METHOD /path`."""
+        out: dict[str, Any] = self._control("GET", "/stats")
+        return out
+
+
+@contextlib.contextmanager
+def running_sandbox(
+    *apps: SandboxApp, tls: bool = False, **sandbox_kwargs: Any
+) -> Iterator[RunningSandbox]:
+    """Serve a fresh `Sandbox(apps, **sandbox_kwargs)` on 127.0.0.1 (https with `tls=True`)."""
+    sandbox = Sandbox(list(apps), **sandbox_kwargs)
+    with contextlib.ExitStack() as stack:
+        certfile = keyfile = None
+        if tls:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            certfile, keyfile = make_self_signed_cert(directory)
+        base_url = stack.enter_context(serve_asgi(sandbox.app, certfile=certfile, keyfile=keyfile))
+        yield RunningSandbox(base_url=base_url, sandbox=sandbox, cafile=certfile)
