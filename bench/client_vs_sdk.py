@@ -1,0 +1,224 @@
+"""Meetings created per second and CPU per meeting: our async client vs the official SDK.
+
+Both talk to one `meetbot sandbox --tls` process that answers every vendor call after a
+fixed latency L, so the physical limit at concurrency C is C / L meetings per second.
+
+    .venv/bin/python bench/client_vs_sdk.py --meetings 2000 --concurrency 50 --latency-ms 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+
+from bot.huawei.client import AppCredentials, HuaweiMeetingClient
+from bot.huawei.models import MeetingSpec
+
+APP_ID = "bench-app"
+APP_KEY = "bench-app-key-0123456789"
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    meetings: int
+    seconds: float
+    cpu_seconds: float
+    appauth_calls: int
+
+    @property
+    def per_second(self) -> float:
+        return self.meetings / self.seconds
+
+    @property
+    def cpu_per_1000(self) -> float:
+        return self.cpu_seconds / self.meetings * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def sandbox_process(latency_ms: float) -> Iterator[tuple[str, Path]]:
+    """Start `meetbot sandbox --tls` in its own process; yield its URL and certificate."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {**os.environ, "MEETBOT_DATA_DIR": data_dir}
+        command = [
+            str(Path(sys.executable).with_name("meetbot")), "sandbox", "--tls", "--port", str(port),
+            "--app-id", APP_ID, "--app-key", APP_KEY, "--latency-ms", str(latency_ms),
+        ]  # fmt: skip
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        try:
+            base_url = f"https://127.0.0.1:{port}"
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    httpx.get(f"{base_url}/_sandbox/stats", verify=False, timeout=1)  # noqa: S501
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise RuntimeError("the sandbox did not start") from None
+                    time.sleep(0.1)
+            certs = sorted(Path(data_dir).rglob("*.pem"))
+            cert = next(p for p in certs if "key" not in p.name)
+            yield base_url, cert
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def control(base_url: str, path: str) -> dict[str, object]:
+    response = httpx.post(f"{base_url}/_sandbox/{path}", json={}, verify=False)  # noqa: S501
+    response.raise_for_status()
+    body: dict[str, object] = response.json() if response.content else {}
+    return body
+
+
+def appauth_calls(base_url: str) -> int:
+    response = httpx.get(f"{base_url}/_sandbox/stats", verify=False)  # noqa: S501
+    calls: int = response.json()["appauth_calls"]
+    return calls
+
+
+def users(count: int) -> list[str]:
+    return [f"bench-user-{i:03d}" for i in range(count)]
+
+
+def start_time(i: int) -> datetime:
+    day = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
+    return day + timedelta(minutes=i % 600)
+
+
+def measure(name: str, base_url: str, meetings: int, run: Callable[[], None]) -> Result:
+    control(base_url, "reset")
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    run()
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return Result(name, meetings, seconds, cpu, appauth_calls(base_url))
+
+
+def run_ours(base_url: str, cert: Path, meetings: int, concurrency: int, n_users: int) -> None:
+    app = AppCredentials(app_id=APP_ID, app_key=SecretStr(APP_KEY))
+    ids = users(n_users)
+
+    async def main() -> None:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(meetings):
+            queue.put_nowait(i)
+        async with HuaweiMeetingClient(base_url, verify=str(cert)) as client:
+
+            async def worker() -> None:
+                while not queue.empty():
+                    i = queue.get_nowait()
+                    spec = MeetingSpec(subject=f"Bench {i}", start=start_time(i), length_minutes=30)
+                    await client.create_meeting(app, ids[i % n_users], spec)
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    asyncio.run(main())
+
+
+def run_sdk(base_url: str, meetings: int, concurrency: int, n_users: int) -> None:
+    # The SDK's documented use: one MeetingClient per credentials (one per user), sync calls.
+    from huaweicloudsdkcore.http.http_config import HttpConfig
+    from huaweicloudsdkmeeting.v1 import CreateMeetingRequest, MeetingClient, RestScheduleConfDTO
+    from huaweicloudsdkmeeting.v1.meeting_credentials import (
+        AuthTypeEnum,
+        MeetingCredentials,
+        TenantSceneEnum,
+    )
+
+    config = HttpConfig.get_default_config()
+    config.ignore_ssl_verification = True
+    clients = [
+        MeetingClient.new_builder()
+        .with_http_config(config)
+        .with_credentials(
+            MeetingCredentials()
+            .with_auth_type_enum(AuthTypeEnum.APP_ID)
+            .with_tenant_scene_enum(TenantSceneEnum.SINGLE_TENANT)
+            .with_app_id(APP_ID)
+            .with_app_key(APP_KEY)
+            .with_user_id(user)
+        )
+        .with_endpoints([base_url])
+        .build()
+        for user in users(n_users)
+    ]
+
+    def create(i: int) -> None:
+        body = RestScheduleConfDTO(
+            subject=f"Bench {i}",
+            start_time=start_time(i).strftime("%Y-%m-%d %H:%M"),
+            length=30,
+            media_types="HDVideo",
+        )
+        clients[i % n_users].create_meeting(CreateMeetingRequest(body=body))
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(create, range(meetings)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--meetings", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--users", type=int, default=100)
+    args = parser.parse_args()
+
+    import warnings
+
+    warnings.filterwarnings("ignore")  # urllib3's InsecureRequestWarning for the SDK
+    limit = args.concurrency / (args.latency_ms / 1000)
+    with sandbox_process(args.latency_ms) as (base_url, cert):
+        ours = measure(
+            "meetbot client",
+            base_url,
+            args.meetings,
+            lambda: run_ours(base_url, cert, args.meetings, args.concurrency, args.users),
+        )
+        sdk = measure(
+            "official SDK",
+            base_url,
+            args.meetings,
+            lambda: run_sdk(base_url, args.meetings, args.concurrency, args.users),
+        )
+    print(
+        f"{args.meetings} meetings, {args.users} users, concurrency C={args.concurrency}, "
+        f"latency L={args.latency_ms:g} ms, physical limit C/L={limit:.0f} meetings/s"
+    )
+    print(f"{'':16}{'meetings/s':>12}{'% of C/L':>10}{'CPU s/1000':>12}{'appauth':>9}")
+    for r in (ours, sdk):
+        print(
+            f"{r.name:16}{r.per_second:12.1f}{r.per_second / limit:10.0%}"
+            f"{r.cpu_per_1000:12.2f}{r.appauth_calls:9d}"
+        )
+    print(
+        f"ratios (ours/SDK): throughput {ours.per_second / sdk.per_second:.2f}x, "
+        f"CPU per meeting {ours.cpu_per_1000 / sdk.cpu_per_1000:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
