@@ -1,0 +1,1 @@
+"""Alembic migrations of the meetbot schema (a package so installs ship them)."""

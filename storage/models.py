@@ -1,0 +1,236 @@
+"""The database tables (SQLModel) and the value vocabularies of their text columns.
+
+Alembic owns the schema (storage/migrations); these classes must match it, which
+tests/storage/test_migrations.py checks. Every datetime column is aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+from typing_extensions import override
+
+__all__ = [
+    "AuditLog",
+    "Delivery",
+    "MappingMode",
+    "Meeting",
+    "MeetingState",
+    "UTCDateTime",
+    "UserMapping",
+    "Workspace",
+]
+
+
+class MappingMode(StrEnum):
+    """How a workspace turns a Slack user into a third-party user ID (design: User mapping)."""
+
+    EMAIL = "email"
+    SLACK = "slack"
+    EXPLICIT = "explicit"
+
+
+class MeetingState(StrEnum):
+    """Life cycle of a meeting as the bot knows it."""
+
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """`DateTime(timezone=True)` that only accepts aware values and always returns aware UTC.
+
+    SQLite has no time zone type: values are stored as naive UTC text (so string order
+    is time order) and read back with UTC attached.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @override
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given for a UTC column; pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    @override
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Workspace(SQLModel, table=True):
+    """One Slack workspace (team) and its settings."""
+
+    __tablename__: ClassVar[Any] = "workspace"
+    __table_args__: ClassVar[Any] = (
+        CheckConstraint(_in("mapping_mode", MappingMode), name="ck_workspace_mapping_mode"),
+    )
+
+    team_id: str = Field(primary_key=True)
+    team_name: str | None = None
+    app_id: str | None = None
+    app_key_encrypted: str | None = Field(default=None, sa_type=Text)
+    """Fernet token (storage.secrets.SecretBox); never the plain key."""
+    corp_id: str | None = None
+    mapping_mode: str = Field(default=MappingMode.EMAIL.value)
+    reminder_minutes: str | None = None
+    """Comma-separated offsets in minutes before the start ("15,5,0"); NULL = global default."""
+    reminder_channel_id: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class UserMapping(SQLModel, table=True):
+    """An admin's explicit Slack user -> third-party user ID mapping."""
+
+    __tablename__: ClassVar[Any] = "user_mapping"
+    __table_args__: ClassVar[Any] = (
+        UniqueConstraint("team_id", "slack_user_id", name="uq_user_mapping_team_user"),
+        Index("ix_user_mapping_team_third_party", "team_id", "third_party_id"),
+        ForeignKeyConstraint(
+            ["team_id"],
+            ["workspace.team_id"],
+            name="fk_user_mapping_workspace",
+            ondelete="CASCADE",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    slack_user_id: str
+    third_party_id: str
+    created_by: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Meeting(SQLModel, table=True):
+    """A meeting created through the bot, and where its card lives in Slack."""
+
+    __tablename__: ClassVar[Any] = "meeting"
+    __table_args__: ClassVar[Any] = (
+        UniqueConstraint("team_id", "conference_id", name="uq_meeting_team_conference"),
+        # Target of delivery's composite foreign key: a delivery can only point at a
+        # meeting of its own workspace.
+        UniqueConstraint("team_id", "id", name="uq_meeting_team_id"),
+        Index("ix_meeting_team_state_start", "team_id", "state", "start_at"),
+        ForeignKeyConstraint(
+            ["team_id"], ["workspace.team_id"], name="fk_meeting_workspace", ondelete="CASCADE"
+        ),
+        CheckConstraint(_in("state", MeetingState), name="ck_meeting_state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    conference_id: str
+    organizer_slack_id: str
+    organizer_third_party_id: str
+    channel_id: str | None = None
+    message_ts: str | None = None
+    """Slack ts of the card; NULL until the card is posted."""
+    topic: str
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    end_at: datetime = Field(sa_type=UTCDateTime)
+    duration_minutes: int
+    tz_name: str
+    state: str = Field(default=MeetingState.SCHEDULED.value)
+    is_instant: bool = False
+    recurrence: str | None = Field(default=None, sa_type=Text)
+    """JSON object, NULL for a one-off meeting."""
+    guest_join_url: str | None = Field(default=None, sa_type=Text)
+    invitees: str = Field(default="[]", sa_type=Text)
+    """JSON list of Slack user IDs."""
+    participant_count: int | None = None
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    card_state: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Delivery(SQLModel, table=True):
+    """One message the bot owes (a reminder, "started", "ended") for one occurrence."""
+
+    __tablename__: ClassVar[Any] = "delivery"
+    __table_args__: ClassVar[Any] = (
+        UniqueConstraint(
+            "team_id",
+            "meeting_id",
+            "occurrence",
+            "kind",
+            name="uq_delivery_meeting_occurrence_kind",
+        ),
+        ForeignKeyConstraint(
+            ["team_id", "meeting_id"],
+            ["meeting.team_id", "meeting.id"],
+            name="fk_delivery_meeting",
+            ondelete="CASCADE",
+        ),
+        # The scheduler's hot query: what is due and still owed.
+        Index(
+            "ix_delivery_due_pending",
+            "due_at",
+            sqlite_where=text("sent_at IS NULL AND withdrawn_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND withdrawn_at IS NULL"),
+        ),
+        CheckConstraint("attempts >= 0", name="ck_delivery_attempts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    meeting_id: int
+    occurrence: datetime = Field(sa_type=UTCDateTime)
+    """Start of the occurrence this message is about (the start for a one-off meeting)."""
+    kind: str
+    """'reminder:<minutes>', 'started' or 'ended'."""
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = None
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    slack_ts: str | None = None
+    attempts: int = 0
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what in a workspace. Append-only; no foreign key so it outlives its subject."""
+
+    __tablename__: ClassVar[Any] = "audit_log"
+    __table_args__: ClassVar[Any] = (Index("ix_audit_log_team_created", "team_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    actor_slack_id: str
+    action: str
+    target: str
+    detail: str = Field(default="{}", sa_type=Text)
+    """JSON object."""
+    created_at: datetime = Field(sa_type=UTCDateTime)

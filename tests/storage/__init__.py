@@ -1,0 +1,1 @@
+"""Tests of the storage package (SQLite always, PostgreSQL when configured)."""
