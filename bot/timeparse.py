@@ -1,0 +1,426 @@
+"""Time phrases inside free text ("tomorrow 3pm", "明天下午3点", "in 2 hours") -> aware datetimes.
+
+Pure: `now` and the user's ZoneInfo are arguments. dateparser resolves the date words; the clock,
+the Chinese forms and the time-zone arithmetic are ours (see `parse_when`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+from types import MappingProxyType
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import dateparser
+
+__all__ = [
+    "WEEKDAYS",
+    "ZH_WEEKDAYS",
+    "FoundTime",
+    "parse_date",
+    "parse_duration",
+    "parse_when",
+]
+
+WEEKDAYS: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        "monday": 0, "mon": 0,
+        "tuesday": 1, "tues": 1, "tue": 1,
+        "wednesday": 2, "weds": 2, "wed": 2,
+        "thursday": 3, "thurs": 3, "thur": 3, "thu": 3,
+        "friday": 4, "fri": 4,
+        "saturday": 5, "sat": 5,
+        "sunday": 6, "sun": 6,
+    }
+)  # fmt: skip
+"""English weekday spellings -> 0=Monday … 6=Sunday."""
+
+ZH_WEEKDAYS: Final[Mapping[str, int]] = MappingProxyType(
+    {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+)
+"""The character after 周/星期/礼拜 -> 0=Monday … 6=Sunday."""
+
+_WEEKDAY_NAMES: Final = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+_ZH_DIGITS: Final = {"零": 0, "\u3007": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_LANGUAGES: Final = ["en", "zh"]
+
+# --- durations ---------------------------------------------------------------------------------
+
+_NUM = r"\d+(?:\.\d+)?"
+_ZH_NUM = rf"(?:{_NUM}|[零〇一二两三四五六七八九十]{{1,3}})"
+_DURATION_PATTERN = rf"""
+    (?P<an_hour>an?\s+hour(?P<and_half>\s+and\s+a\s+half)?)
+  | (?P<half_hour>half\s+an\s+hour|a\s+half\s+hour|half\s+hour)
+  | (?P<h>{_NUM})\s*(?:hours?|hrs?|h)(?![a-z])
+        (?:\s*(?:and\s+)?(?P<hm>\d+)(?:\s*(?:minutes?|mins?|m)(?![a-z]))?)?
+  | (?P<m>\d+)\s*(?:minutes?|mins?|m)(?![a-z])
+  | (?P<zh_h>{_ZH_NUM})?\s*个?(?P<zh_half>半)?\s*(?:小时|钟头)
+        (?:\s*(?P<zh_hm>{_ZH_NUM})\s*分钟?)?
+  | (?P<zh_m>{_ZH_NUM})\s*分钟
+"""
+_DURATION: Final = re.compile(_DURATION_PATTERN, re.IGNORECASE | re.VERBOSE)
+# The same shape without its named groups, so the time scanner can embed it.
+_DURATION_SHAPE = re.sub(r"\(\?P<\w+>", "(?:", _DURATION_PATTERN)
+
+
+def _number(text: str) -> float | None:
+    """An Arabic number or a Chinese one up to 99 (十五, 二十, 两)."""
+    if re.fullmatch(_NUM, text):
+        return float(text)
+    tens, ten, ones = text.partition("十")
+    if not ten:
+        return float(_ZH_DIGITS[text]) if text in _ZH_DIGITS else None
+    if (tens and tens not in _ZH_DIGITS) or (ones and ones not in _ZH_DIGITS):
+        return None
+    return float((_ZH_DIGITS[tens] if tens else 1) * 10 + (_ZH_DIGITS[ones] if ones else 0))
+
+
+def parse_duration(text: str) -> int | None:
+    """Minutes in `text` as a whole: 45m, 1h, 1h30m, 1h 30, 90 minutes, 1.5h, 2 hours, 30 min,
+    an hour, half an hour, 1小时, 半小时, 一个半小时, 1小时30分钟, 90分钟. None if unreadable.
+    """
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        return None
+    if match["an_hour"]:
+        return 90 if match["and_half"] else 60
+    if match["half_hour"]:
+        return 30
+    if match["h"] is not None:
+        return round(float(match["h"]) * 60 + int(match["hm"] or 0))
+    if match["m"] is not None:
+        return int(match["m"])
+    if match["zh_m"] is not None:
+        minutes = _number(match["zh_m"])
+        return None if minutes is None else round(minutes)
+    if match["zh_h"] is None and not match["zh_half"]:
+        return None  # a bare 小时
+    hours = _number(match["zh_h"]) if match["zh_h"] else 0.0
+    extra = _number(match["zh_hm"]) if match["zh_hm"] else 0.0
+    if hours is None or extra is None:
+        return None
+    return round((hours + (0.5 if match["zh_half"] else 0.0)) * 60 + extra)
+
+
+# --- the time scanner --------------------------------------------------------------------------
+# Every piece of a time phrase is an "atom"; a phrase is a run of atoms separated only by spaces or
+# commas that holds exactly one clock time. Words outside the vocabulary below never join a phrase,
+# so "may", "march", "second", "now", "Q3", "1:1" or "Sprint 5" in a topic are left alone: a month
+# counts only next to a day number, a bare number only as "at 9".
+
+_L = r"(?<![A-Za-z0-9])"
+_R = r"(?![A-Za-z0-9])"
+_WEEKDAY_RE = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_MONTH_RE = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+\d{4})?"
+_ZH_PERIOD = "上午|早上|早晨|凌晨|中午|下午|傍晚|晚上"
+_ZH_DAYS: Final = {
+    "今天": 0,
+    "今日": 0,
+    "今晚": 0,
+    "明天": 1,
+    "明日": 1,
+    "明晚": 1,
+    "后天": 2,
+    "大后天": 3,
+}
+_ATOM: Final = re.compile(
+    rf"""
+      (?P<iso>{_L}\d{{4}}-\d{{1,2}}-\d{{1,2}}(?![A-Za-z0-9:-]))
+    | (?P<md>{_L}\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?(?![A-Za-z0-9:/]))
+    | (?P<month_day>{_L}(?:{_MONTH_RE})\.?\s+{_ORDINAL}{_YEAR}(?![A-Za-z0-9:]))
+    | (?P<day_month>{_L}{_ORDINAL}\s+(?:of\s+)?(?:{_MONTH_RE})\.?{_YEAR}(?![A-Za-z0-9:]))
+    | (?P<ampm>{_L}(?P<ap_h>\d{{1,2}})(?::(?P<ap_m>\d{{2}}))?\s*(?P<ap>[ap])\.?m\.?{_R})
+    | (?P<hhmm>{_L}(?P<hh>\d{{1,2}}):(?P<mm>\d{{2}})(?![A-Za-z0-9:]))
+    | (?P<noon>{_L}(?:noon|midnight){_R})
+    | (?P<at_hour>{_L}at\s+(?P<at_h>\d{{1,2}})(?![A-Za-z0-9:./])(?!\s*[ap]\.?m{_R}))
+    | (?P<day>{_L}(?:today|tonight|tomorrow|tmrw|tmr|(?:the\s+)?day\s+after\s+tomorrow){_R})
+    | (?P<weekday>{_L}(?:(?P<rel>next|this)\s+)?(?P<wd>{_WEEKDAY_RE})\.?{_R})
+    | (?P<in_days>{_L}in\s+\d{{1,3}}\s+(?:days?|weeks?){_R})
+    | (?P<part>{_L}(?:morning|afternoon|evening|night){_R})
+    | (?P<connector>{_L}(?:at|on){_R})
+    | (?P<zh_day>大后天|后天|明天|明日|明晚|今天|今日|今晚)
+    | (?P<zh_weekday>(?P<zh_rel>下下|下|这|本)?个?(?:周|星期|礼拜)(?P<zh_wd>[一二三四五六日天]))
+    | (?P<zh_md>(?:(?P<zh_y>\d{{4}})年)?(?P<zh_mo>\d{{1,2}})月(?P<zh_d>\d{{1,2}})[日号])
+    | (?P<zh_clock>(?:(?P<zh_p>{_ZH_PERIOD})\s*)?
+        (?: (?P<zh_h>{_ZH_NUM})\s*[点點](?:\s*(?:(?P<zh_half>半)|(?P<zh_q>[一三])刻|(?P<zh_m>{_ZH_NUM})(?:\s*分)?))?
+          | (?P<zh_h2>\d{{1,2}})[:\uff1a](?P<zh_m2>\d{{2}}) ))
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_OFFSET: Final = re.compile(
+    rf"{_L}in\s+(?P<en>{_DURATION_SHAPE}){_R}|(?P<zh>{_DURATION_SHAPE})\s*(?:以后|之后|后)",
+    re.IGNORECASE | re.VERBOSE,
+)
+# A dash joins too, so "10:00-11:00" is one run with two clocks, refused rather than misread.
+_GAP: Final = re.compile(r"[\s,\uff0c]*|\s*[-\u2013\u2014]\s*")
+_PM_PERIODS: Final = frozenset({"中午", "下午", "傍晚", "晚上"})
+_PM_HINTS: Final = frozenset({"tonight", "afternoon", "evening", "night", "今晚", "明晚"})
+
+
+@dataclass(frozen=True, slots=True)
+class FoundTime:
+    """A time phrase found in a text: its start (aware, in the user's zone) and where it was."""
+
+    start: datetime
+    span: tuple[int, int]
+    phrase: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    start: int
+    end: int
+    text: str
+    clock: time | None = None
+    meridiem: bool = False  # the clock said am/pm (or a Chinese period), so no pm hint applies
+    date_text: str | None = None  # what dateparser reads for the date part
+    connector: bool = False
+
+
+def _clock(hour: float | None, minute: float | None) -> time | None:
+    if hour is None or minute is None or not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    if hour != int(hour) or minute != int(minute):
+        return None
+    return time(int(hour), int(minute))
+
+
+def _zh_clock(match: re.Match[str]) -> time | None:
+    period = match["zh_p"]
+    if match["zh_h2"] is not None:
+        hour: float | None = float(match["zh_h2"])
+        minute: float | None = float(match["zh_m2"])
+    else:
+        hour = _number(match["zh_h"])
+        minute = (
+            30.0
+            if match["zh_half"]
+            else 15.0 * _ZH_DIGITS[match["zh_q"]]
+            if match["zh_q"]
+            else _number(match["zh_m"])
+            if match["zh_m"]
+            else 0.0
+        )
+    if hour is not None and period is not None:
+        if period in _PM_PERIODS and 1 <= hour < 12 and not (period == "中午" and hour >= 11):
+            hour += 12
+        elif period == "凌晨" and hour == 12:
+            hour = 0
+    return _clock(hour, minute)
+
+
+def _zh_weekday_text(match: re.Match[str], today: date) -> str:
+    weekday = ZH_WEEKDAYS[match["zh_wd"]]
+    relative = match["zh_rel"]
+    if relative is None:  # 周一: the coming Monday, as dateparser reads "monday"
+        return _WEEKDAY_NAMES[weekday]
+    # Chinese weeks run Monday to Sunday; 下周三 is Wednesday of next week even when said on a
+    # Monday, which "next wednesday" would not give, so it becomes an explicit date.
+    weeks = {"这": 0, "本": 0, "下": 1, "下下": 2}[relative]
+    monday = today - timedelta(days=today.weekday())
+    return (monday + timedelta(weeks=weeks, days=weekday)).isoformat()
+
+
+def _atom(match: re.Match[str], today: date) -> _Atom | None:
+    kind, text = match.lastgroup, match.group()
+    at = partial(_Atom, match.start(), match.end(), text)
+    match kind:
+        case "ampm":
+            hour = int(match["ap_h"])
+            if not 1 <= hour <= 12:
+                return None
+            hour = hour % 12 + (12 if match["ap"].lower() == "p" else 0)
+            clock = _clock(hour, int(match["ap_m"] or 0))
+            return None if clock is None else at(clock=clock, meridiem=True)
+        case "hhmm":
+            clock = _clock(int(match["hh"]), int(match["mm"]))
+            return None if clock is None else at(clock=clock)
+        case "at_hour":
+            clock = _clock(int(match["at_h"]), 0)
+            return None if clock is None else at(clock=clock)
+        case "noon":
+            noon = text.lower() == "noon"
+            return at(clock=time(12 if noon else 0), meridiem=True)
+        case "zh_clock":
+            clock = _zh_clock(match)
+            return None if clock is None else at(clock=clock, meridiem=bool(match["zh_p"]))
+        case "day":
+            word = text.lower()
+            aliases = {"tonight": "today", "tmrw": "tomorrow", "tmr": "tomorrow"}
+            return at(date_text="in 2 days" if "after" in word else aliases.get(word, word))
+        case "weekday":
+            relative = f"{match['rel'].lower()} " if match["rel"] else ""
+            return at(date_text=relative + _WEEKDAY_NAMES[WEEKDAYS[match["wd"].lower()]])
+        case "iso" | "md" | "month_day" | "day_month" | "in_days":
+            return at(date_text=text.lower())
+        case "zh_day":
+            return at(date_text=(today + timedelta(days=_ZH_DAYS[text])).isoformat())
+        case "zh_weekday":
+            return at(date_text=_zh_weekday_text(match, today))
+        case "zh_md":
+            month_day = f"{int(match['zh_mo'])}/{int(match['zh_d'])}"
+            return at(date_text=f"{month_day}/{match['zh_y']}" if match["zh_y"] else month_day)
+        case "part":
+            return at()
+        case _:
+            return at(connector=True)
+
+
+def _runs(text: str, today: date) -> Iterator[list[_Atom]]:
+    """Maximal runs of atoms with only spaces or commas between them."""
+    run: list[_Atom] = []
+    for match in _ATOM.finditer(text):
+        atom = _atom(match, today)
+        if atom is None:
+            continue
+        if run and not _GAP.fullmatch(text, run[-1].end, atom.start):
+            yield run
+            run = []
+        run.append(atom)
+    if run:
+        yield run
+
+
+def _base(now: datetime, tz: ZoneInfo) -> datetime:
+    """`now` as a naive wall time in `tz`: dateparser's RELATIVE_BASE."""
+    if now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    return now.astimezone(tz).replace(tzinfo=None)
+
+
+def _resolve_date(date_text: str, base: datetime) -> date | None:
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": base,
+        "DATE_ORDER": "MDY",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    parsed = dateparser.parse(date_text, languages=_LANGUAGES, settings=settings)
+    if not isinstance(parsed, datetime):
+        return None
+    found = parsed.date()
+    # dateparser's "future" compares with the base's time of day, so "3/9" said on 3/9 becomes
+    # next year's 3/9. Today's date is not in the past; the caller rejects a past time instead.
+    if found.year > base.year and not re.search(r"\d{4}", date_text):
+        try:
+            this_year = found.replace(year=base.year)
+        except ValueError:  # 29 February
+            return found
+        if this_year == base.date():
+            return this_year
+    return found
+
+
+def _localize(wall: datetime, tz: ZoneInfo) -> datetime:
+    """Attach `tz` to a naive wall time.
+
+    fold=0 then a round trip through UTC: a wall time in the fall-back fold takes its first
+    occurrence (the earlier instant); one in the spring-forward gap is read with the offset in
+    force before the change, which moves it forward by the gap (02:30 -> 03:30 in New York).
+    """
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
+
+
+def _from_run(run: list[_Atom], base: datetime, tz: ZoneInfo) -> datetime | None:
+    clocks = [(atom, atom.clock) for atom in run if atom.clock is not None]
+    dates = [atom.date_text for atom in run if atom.date_text is not None]
+    if len(clocks) != 1 or len(dates) > 1:
+        return None
+    atom, clock = clocks[0]
+    if not atom.meridiem and 1 <= clock.hour < 12 and any(a.text.lower() in _PM_HINTS for a in run):
+        clock = clock.replace(hour=clock.hour + 12)  # "tonight at 8", "明晚8点"
+    if dates:
+        day = _resolve_date(dates[0], base)
+        if day is None:
+            return None
+    else:
+        day = base.date()  # a bare clock time is today, even when already past
+    return _localize(datetime.combine(day, clock), tz)
+
+
+def _found(text: str, start: int, end: int, when: datetime) -> FoundTime:
+    phrase = text[start:end]
+    start += len(phrase) - len(phrase.lstrip())
+    end -= len(phrase) - len(phrase.rstrip())
+    return FoundTime(start=when, span=(start, end), phrase=text[start:end])
+
+
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
+    """Find the time phrase in `text` and read it in `tz`, relative to `now` (aware).
+
+    A phrase is one clock time with at most one date next to it, or an offset:
+    `today 14:30`, `3pm`, `at 9` (09:00), `noon`, `tomorrow 3pm`, `3pm tomorrow`, `tomorrow at 3pm`,
+    `next mon 09:30`, `monday 10am`, `this fri 4pm`, `12/24 14:00` (month/day), `dec 24 2pm`,
+    `24th of december 14:00`, `2027-01-15 09:00`, `in 2 days 10:00`, `tonight at 8` (20:00);
+    offsets `in 2 hours`, `in 90 minutes`, `in an hour`; Chinese `明天下午3点`, `明天 15:00`,
+    `后天上午10点`, `下周一 上午10点`, `今天晚上8点半`, `下午3点`, `周五 9点一刻`, `12月24日 14:00`,
+    `2小时后`, `半小时后`; also `tmrw`. A date without a clock time ("tomorrow", "12/24") is not a
+    time, and a date only joins a clock next to it: in "tomorrow standup 3pm" the phrase is "3pm".
+    A range ("10:00-11:00") is refused rather than half read.
+
+    Dates: weekday names follow dateparser's PREFER_DATES_FROM=future ("monday" said on a Monday
+    is next week's); a month/day already past this year is next year's; a bare clock time is
+    TODAY even when it has passed ("3pm" at 4pm is 15:00 today), so the caller can reject it as
+    being in the past and suggest "tomorrow 3pm" rather than silently moving it a day.
+    Chinese days: 今天/明天/后天/大后天 count from today; 周X is the coming X (as "monday");
+    这周X/本周X and 下周X are that weekday of this and of next week (weeks start on Monday).
+    Chinese clocks: N点 alone is read on a 24-hour clock (3点 is 03:00); 下午/晚上/傍晚 add 12
+    hours (下午3点 is 15:00), 中午1点 is 13:00, 凌晨12点 is 00:00.
+
+    The wall time is computed naively and `tz` attached afterwards, so "tomorrow 9:00" on the
+    eve of a DST change gets tomorrow's offset; see `_localize` for gaps and folds. Offsets
+    ("in 2 hours") are elapsed time from `now`, not wall-clock arithmetic.
+
+    Returns the first phrase with both a date and a clock, else the first clock-only phrase,
+    else the first offset; None when there is none.
+    """
+    base = _base(now, tz)
+    chosen: tuple[list[_Atom], datetime] | None = None
+    for run in _runs(text, base.date()):
+        while run and run[-1].connector:  # "3pm on" in "3pm on the roof"
+            run = run[:-1]
+        when = _from_run(run, base, tz) if run else None
+        if when is None:
+            continue
+        if any(atom.date_text for atom in run):
+            return _found(text, run[0].start, run[-1].end, when)
+        chosen = chosen or (run, when)
+    if chosen is not None:
+        run, when = chosen
+        return _found(text, run[0].start, run[-1].end, when)
+    for match in _OFFSET.finditer(text):
+        minutes = parse_duration(match["en"] or match["zh"])
+        if minutes:
+            start = (now + timedelta(minutes=minutes)).astimezone(tz)
+            return _found(text, match.start(), match.end(), start)
+    return None
+
+
+def parse_date(text: str, *, now: datetime, tz: ZoneInfo) -> date | None:
+    """`text` as a whole read as one date ("12/31", "dec 31", "2027-01-15", "friday", "12月31日"),
+    with the same rules as the date part of `parse_when`; None if it is anything else.
+    """
+    base = _base(now, tz)
+    stripped = text.strip()
+    match = _ATOM.fullmatch(stripped)
+    atom = _atom(match, base.date()) if match else None
+    if atom is None or atom.date_text is None:
+        return None
+    return _resolve_date(atom.date_text, base)
