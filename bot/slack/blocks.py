@@ -867,9 +867,13 @@ def render_working(text: str) -> Message:
     return _message(shown, [_context(shown)])
 
 
-def render_done(text: str) -> Message:
-    """Ephemeral confirmation, e.g. of an admin command ("Mapped @ana to ana@example.com")."""
-    shown = DONE.format(text=_user_text(text, 1000))
+def render_done(text: str, *, user_id: str | None = None) -> Message:
+    """Ephemeral confirmation, e.g. of an admin command ("@ana now uses ana@example.com").
+
+    `user_id`, when given, is mentioned before the (escaped) text.
+    """
+    body = _user_text(text, 1000)
+    shown = DONE.format(text=f"{_mention(user_id)} {body}" if user_id else body)
     return _message(shown, [_section(shown)])
 
 

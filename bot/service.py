@@ -1,0 +1,781 @@
+"""meetbot's use cases: what `/meet` does, independent of the chat platform.
+
+The service talks only to its ports: the meeting service (`HuaweiMeetingClient`), the
+database (`Repository`) and a `Directory` that tells who a chat user is. It returns typed
+outcomes; the chat side renders and delivers them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Final, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr
+
+from bot import commands as cmd
+from bot.config import Settings
+from bot.huawei.client import HuaweiMeetingClient
+from bot.huawei.errors import MeetingServiceError, NotFound
+from bot.huawei.models import (
+    AppCredentials,
+    Attendee,
+    Conference,
+    Cycle,
+    MeetingSpec,
+    Recurrence,
+)
+from bot.huawei.timezones import vendor_zone_id, vendor_zone_info
+from storage.models import MappingMode, MeetingState
+from storage.repo import MeetingRow, NewDelivery, NewMeeting, Repository
+
+__all__ = [
+    "AdminDone",
+    "AppSettings",
+    "Cancelled",
+    "Created",
+    "Directory",
+    "Help",
+    "Listing",
+    "MappingPage",
+    "MeetingService",
+    "NoTime",
+    "NotAllowed",
+    "NotConfigured",
+    "NotMapped",
+    "NotMappedReason",
+    "OpenAdminSetup",
+    "OpenSchedule",
+    "Outcome",
+    "Problem",
+    "Profile",
+    "VendorFailure",
+    "WhoAmI",
+    "third_party_id",
+]
+
+log = logging.getLogger(__name__)
+
+MAPPING_MODES: Final = ("email", "slack", "explicit")
+MAPPINGS_PER_PAGE: Final = 20
+LIST_LIMIT: Final = 20
+RECURRENCE_HORIZON: Final = timedelta(days=364)
+"""Recurring meetings run up to a year; the vendor itself stops at 50 occurrences."""
+
+
+# --- ports and values ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What the chat platform says about a user."""
+
+    user_id: str
+    team_id: str
+    name: str
+    tz: str | None = None
+    email: str | None = None
+    is_admin: bool = False
+    is_bot: bool = False
+
+
+class Directory(Protocol):
+    """Who a chat user is (Slack: users.info)."""
+
+    async def profile(self, *, team_id: str, user_id: str) -> Profile | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """Who asked, where."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+
+
+# --- outcomes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A meeting exists at the vendor and in the database; its card is still to be posted."""
+
+    meeting: MeetingRow
+    host_url: str | None
+    host_password: str | None
+    invitees: tuple[Profile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """The user's input was wrong: what, and a correct example."""
+
+    problem: str
+    example: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoTime:
+    """`/meet <topic>` without a time: offer to start now, create nothing."""
+
+    topic: str
+
+
+class NotMappedReason(StrEnum):
+    """Why a user has no meeting identity (the chat side words the advice)."""
+
+    EXPLICIT = "explicit"
+    NO_EMAIL = "no_email"
+
+
+WHOAMI_PROBLEMS: Final = {
+    NotMappedReason.EXPLICIT: "this workspace only lets people an admin has mapped use /meet.",
+    NotMappedReason.NO_EMAIL: "meetbot cannot see an email address on your Slack profile.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NotMapped:
+    """The user has no usable meeting identity."""
+
+    reason: NotMappedReason
+
+
+@dataclass(frozen=True, slots=True)
+class NotConfigured:
+    """The workspace has no meeting-service app."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotAllowed:
+    """The user may not do `action`."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class VendorFailure:
+    """The meeting service refused or failed; `user_message` is plain language."""
+
+    user_message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The user's upcoming meetings in this workspace."""
+
+    meetings: tuple[MeetingRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """A meeting was cancelled at the vendor and its pending messages withdrawn."""
+
+    meeting: MeetingRow
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class WhoAmI:
+    """The user's meeting identity, or why there is none."""
+
+    user_id: str
+    third_party_id: str | None
+    mode: str
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    """The help text (admins see the admin commands)."""
+
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MappingPage:
+    """One page of explicit mappings."""
+
+    rows: tuple[tuple[str, str], ...]
+    page: int
+    pages: int
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdminDone:
+    """An admin change was made; `text` confirms it (about `user_id`, when set)."""
+
+    text: str
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """The workspace's meeting-service setup as the admin form shows it."""
+
+    app_id: str
+    corp_id: str
+    mapping_mode: str
+    has_key: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSchedule:
+    """Open the scheduling modal."""
+
+    topic: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAdminSetup:
+    """Open the admin setup modal (admins only)."""
+
+
+Outcome = (
+    Created
+    | Problem
+    | NoTime
+    | NotMapped
+    | NotConfigured
+    | NotAllowed
+    | VendorFailure
+    | Listing
+    | Cancelled
+    | WhoAmI
+    | Help
+    | MappingPage
+    | AdminDone
+    | OpenSchedule
+    | OpenAdminSetup
+)
+
+
+# --- pure helpers --------------------------------------------------------------------------
+
+
+def third_party_id(
+    *, mode: str, team_id: str, profile: Profile, explicit: str | None
+) -> str | NotMapped:
+    """The user's third-party ID in the workspace's mapping mode; an explicit map always wins."""
+    if explicit:
+        return explicit
+    match mode:
+        case "slack":
+            return f"{team_id}-{profile.user_id}"
+        case "email":
+            if profile.email:
+                return profile.email.lower()
+            return NotMapped(NotMappedReason.NO_EMAIL)
+        case _:
+            return NotMapped(NotMappedReason.EXPLICIT)
+
+
+def user_zone(profile: Profile) -> ZoneInfo:
+    """The user's IANA time zone from their profile; UTC when unknown."""
+    try:
+        return ZoneInfo(profile.tz) if profile.tz else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def vendor_recurrence(rule: cmd.Recurrence, *, start: datetime, tz: ZoneInfo) -> Recurrence:
+    """Our recurrence rule as the vendor's cycle parameters (local dates in the vendor zone)."""
+    zone_id = vendor_zone_id(tz)
+    local = start.astimezone(vendor_zone_info(zone_id))
+    first = local.date()
+    until = rule.until or (first + RECURRENCE_HORIZON)
+    match rule.frequency:
+        case cmd.Frequency.DAILY:
+            return Recurrence(
+                cycle=Cycle.DAY, start_date=first, end_date=until, time_zone_id=zone_id
+            )
+        case cmd.Frequency.MONTHLY:
+            return Recurrence(
+                cycle=Cycle.MONTH,
+                points=(first.day,),
+                start_date=first,
+                end_date=until,
+                time_zone_id=zone_id,
+            )
+        case cmd.Frequency.WEEKDAYS | cmd.Frequency.WEEKLY:
+            days = (0, 1, 2, 3, 4) if rule.frequency is cmd.Frequency.WEEKDAYS else rule.weekdays
+            # Ours count Monday=0; the vendor's count Sunday=0.
+            points = tuple(sorted({(d + 1) % 7 for d in days or (first.weekday(),)}))
+            return Recurrence(
+                cycle=Cycle.WEEK,
+                points=points,
+                start_date=first,
+                end_date=until,
+                time_zone_id=zone_id,
+            )
+
+
+def describe_recurrence(rule: cmd.Recurrence) -> str:
+    """Plain words for a recurrence rule, as cards show it."""
+    names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    match rule.frequency:
+        case cmd.Frequency.DAILY:
+            text = "every day"
+        case cmd.Frequency.WEEKDAYS:
+            text = "every weekday"
+        case cmd.Frequency.MONTHLY:
+            text = "every month"
+        case cmd.Frequency.WEEKLY:
+            days = " and ".join(names[d] for d in rule.weekdays)
+            text = f"every {days}" if days else "every week"
+    return f"{text} until {rule.until.isoformat()}" if rule.until else text
+
+
+def recurrence_record(rule: cmd.Recurrence) -> dict[str, object]:
+    """A recurrence rule as stored with the meeting."""
+    return {
+        "frequency": rule.frequency.value,
+        "weekdays": list(rule.weekdays),
+        "until": rule.until.isoformat() if rule.until else None,
+        "text": describe_recurrence(rule),
+    }
+
+
+def reminder_deliveries(
+    occurrences: Sequence[datetime], *, offsets: Sequence[int], now: datetime
+) -> list[NewDelivery]:
+    """One reminder per occurrence and offset that is still ahead of `now`."""
+    return [
+        NewDelivery(occurrence=start, kind=f"reminder:{minutes}", due_at=due)
+        for start in occurrences
+        for minutes in offsets
+        if (due := start - timedelta(minutes=minutes)) > now
+    ]
+
+
+def occurrences_of(conference: Conference, fallback: datetime) -> list[datetime]:
+    """Start instants of every occurrence the vendor created (one for a single meeting)."""
+    starts = [s.start for s in conference.sub_confs if s.start is not None]
+    return starts or [conference.start or fallback]
+
+
+# --- the service ---------------------------------------------------------------------------
+
+
+class MeetingService:
+    """The use cases behind /meet; one instance per process."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        repo: Repository,
+        meetings: HuaweiMeetingClient,
+        directory: Directory,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._repo = repo
+        self._meetings = meetings
+        self._directory = directory
+        self._clock = clock
+        self._default_app = (
+            AppCredentials(
+                app_id=settings.hcm_app_id,
+                app_key=settings.hcm_app_key,
+                corp_id=settings.hcm_corp_id,
+            )
+            if settings.hcm_app_id and settings.hcm_app_key
+            else None
+        )
+
+    # -- entry points --
+
+    async def execute(self, invocation: Invocation, text: str) -> Outcome:
+        """Run one `/meet` command as `invocation.user_id`."""
+        profile = await self._profile(invocation.team_id, invocation.user_id)
+        tz = user_zone(profile)
+        parsed = cmd.parse_command(text, now=self._clock(), tz=tz)
+        if isinstance(parsed, cmd.CommandError):
+            return Problem(parsed.problem, parsed.example)
+        return await self._dispatch(invocation, profile, parsed)
+
+    async def run(self, invocation: Invocation, command: cmd.Command) -> Outcome:
+        """Run an already parsed command (buttons such as the mappings pager)."""
+        profile = await self._profile(invocation.team_id, invocation.user_id)
+        return await self._dispatch(invocation, profile, command)
+
+    async def app_settings(self, *, team_id: str) -> AppSettings:
+        """What the setup form shows: the app ID, corp ID and mapping mode (never the key)."""
+        workspace = await self._repo.ensure_workspace(team_id=team_id)
+        own = await self._repo.get_app_credentials(team_id=team_id)
+        return AppSettings(
+            app_id=own.app_id if own else "",
+            corp_id=(own.corp_id or "") if own else "",
+            mapping_mode=workspace.mapping_mode,
+            has_key=own is not None,
+        )
+
+    async def setup_app(
+        self,
+        invocation: Invocation,
+        *,
+        app_id: str,
+        app_key: str | None,
+        corp_id: str | None,
+        mode: str,
+    ) -> Outcome:
+        """Store the workspace's meeting-service app and check it against the vendor first."""
+        profile = await self._profile(invocation.team_id, invocation.user_id)
+        if not self._is_admin(profile):
+            return NotAllowed("change the meeting-service setup")
+        team_id = invocation.team_id
+        if app_key is None:
+            own = await self._repo.get_app_credentials(team_id=team_id)
+            if own is None or own.app_id != app_id:
+                return Problem(
+                    "A new app ID needs its app key.",
+                    "/meet admin setup  (fill in the app key too)",
+                )
+            app_key = own.app_key
+        app = AppCredentials(app_id=app_id, app_key=SecretStr(app_key), corp_id=corp_id or None)
+        try:
+            await self._meetings.authenticate(app, None)
+        except MeetingServiceError as exc:
+            return VendorFailure(exc.user_message)
+        await self._repo.set_app_credentials(
+            team_id=team_id,
+            app_id=app_id,
+            app_key=app_key,
+            corp_id=corp_id or None,
+            actor=profile.user_id,
+        )
+        await self._repo.set_mapping_mode(
+            team_id=team_id, mode=MappingMode(mode), actor=profile.user_id
+        )
+        return AdminDone(f"Saved. This workspace now uses the meeting-service app {app_id}.")
+
+    async def start_now(self, invocation: Invocation, topic: str | None) -> Outcome:
+        """Create an instant meeting (the "Start now" button)."""
+        profile = await self._profile(invocation.team_id, invocation.user_id)
+        return await self._create(invocation, profile, cmd.StartNow(topic=topic))
+
+    async def schedule(self, invocation: Invocation, request: cmd.Schedule) -> Outcome:
+        """Create a scheduled meeting from an already validated request (the modal)."""
+        profile = await self._profile(invocation.team_id, invocation.user_id)
+        return await self._create(invocation, profile, request)
+
+    async def cancel(self, invocation: Invocation, *, meeting_id: int) -> Outcome:
+        """Cancel a meeting of this workspace (organizer or admin only)."""
+        profile = await self._profile(invocation.team_id, invocation.user_id)
+        meeting = await self._repo.get_meeting(team_id=invocation.team_id, meeting_id=meeting_id)
+        if meeting is None:
+            return Problem("That meeting no longer exists in this workspace.", "/meet list")
+        return await self._cancel(invocation, profile, meeting)
+
+    async def card_posted(
+        self, meeting: MeetingRow, *, channel_id: str, message_ts: str, card_state: str
+    ) -> None:
+        """Record where a meeting's card was posted, so it can be updated later."""
+        await self._repo.set_card(
+            team_id=meeting.team_id,
+            meeting_id=meeting.id,
+            channel_id=channel_id,
+            message_ts=message_ts,
+            card_state=card_state,
+        )
+
+    async def meetings_without_card(self, *, older_than: timedelta) -> list[MeetingRow]:
+        """Meetings created at the vendor whose card never made it to Slack."""
+        return await self._repo.all_workspaces_meetings_without_card(
+            created_before=self._clock() - older_than
+        )
+
+    async def record_event(self, *, team_id: str, event: str) -> None:
+        """Note a workspace-level Slack event (uninstall, revoked tokens) in the audit log."""
+        await self._repo.audit(
+            team_id=team_id, actor_slack_id="slack", action=event, target=team_id, detail={}
+        )
+
+    async def is_admin(self, *, team_id: str, user_id: str) -> bool:
+        """A Slack workspace admin/owner, or listed in MEETBOT_ADMINS."""
+        if user_id in self._settings.admins:
+            return True
+        profile = await self._directory.profile(team_id=team_id, user_id=user_id)
+        return profile is not None and profile.is_admin
+
+    # -- dispatch --
+
+    async def _dispatch(
+        self, invocation: Invocation, profile: Profile, command: cmd.Command
+    ) -> Outcome:
+        team_id = invocation.team_id
+        match command:
+            case cmd.StartNow() | cmd.Schedule():
+                return await self._create(invocation, profile, command)
+            case cmd.NoTimeFound(topic=topic):
+                return NoTime(topic)
+            case cmd.OpenScheduleModal():
+                return OpenSchedule()
+            case cmd.ListMeetings():
+                found = await self._repo.upcoming_meetings(
+                    team_id=team_id,
+                    organizer_slack_id=profile.user_id,
+                    now=self._clock(),
+                    limit=LIST_LIMIT,
+                )
+                return Listing(tuple(found))
+            case cmd.Cancel(meeting_id=conference_id):
+                meeting = await self._repo.get_meeting_by_conference(
+                    team_id=team_id, conference_id=conference_id
+                )
+                if meeting is None:
+                    return Problem(
+                        f"There is no meeting {conference_id} in this workspace.",
+                        "/meet list  (shows your meetings and their IDs)",
+                    )
+                return await self._cancel(invocation, profile, meeting)
+            case cmd.WhoAmI():
+                workspace = await self._repo.ensure_workspace(team_id=team_id)
+                explicit = await self._repo.get_mapping(
+                    team_id=team_id, slack_user_id=profile.user_id
+                )
+                identity = third_party_id(
+                    mode=workspace.mapping_mode, team_id=team_id, profile=profile, explicit=explicit
+                )
+                if isinstance(identity, NotMapped):
+                    return WhoAmI(
+                        profile.user_id,
+                        None,
+                        workspace.mapping_mode,
+                        WHOAMI_PROBLEMS[identity.reason],
+                    )
+                return WhoAmI(profile.user_id, identity, workspace.mapping_mode, None)
+            case cmd.Help():
+                return Help(is_admin=self._is_admin(profile))
+            case _:
+                return await self._admin(invocation, profile, command)
+
+    async def _admin(
+        self, invocation: Invocation, profile: Profile, command: cmd.Command
+    ) -> Outcome:
+        if not self._is_admin(profile):
+            return NotAllowed("use the admin commands (workspace admins only)")
+        team_id, actor = invocation.team_id, profile.user_id
+        await self._repo.ensure_workspace(team_id=team_id)
+        match command:
+            case cmd.AdminSetup():
+                return OpenAdminSetup()
+            case cmd.AdminMap(user_id=user_id, third_party_id=tp_id):
+                await self._repo.set_mapping(
+                    team_id=team_id, slack_user_id=user_id, third_party_id=tp_id, actor=actor
+                )
+                return AdminDone(f"now uses the meeting user ID {tp_id}.", user_id=user_id)
+            case cmd.AdminUnmap(user_id=user_id):
+                removed = await self._repo.delete_mapping(
+                    team_id=team_id, slack_user_id=user_id, actor=actor
+                )
+                if not removed:
+                    return Problem("That person has no explicit mapping.", "/meet admin mappings")
+                return AdminDone("is no longer mapped explicitly.", user_id=user_id)
+            case cmd.AdminMappings(page=page):
+                workspace = await self._repo.ensure_workspace(team_id=team_id)
+                page = max(page, 1)
+                rows, total = await self._repo.list_mappings(
+                    team_id=team_id,
+                    offset=(page - 1) * MAPPINGS_PER_PAGE,
+                    limit=MAPPINGS_PER_PAGE,
+                )
+                pages = max(1, -(-total // MAPPINGS_PER_PAGE))
+                pairs = tuple((m.slack_user_id, m.third_party_id) for m in rows)
+                return MappingPage(pairs, min(page, pages), pages, workspace.mapping_mode)
+            case cmd.AdminMappingMode(mode=mode):
+                await self._repo.set_mapping_mode(
+                    team_id=team_id, mode=MappingMode(mode.value), actor=actor
+                )
+                return AdminDone(f"People are now mapped by {mode}.")
+            case cmd.AdminReminders(minutes=minutes):
+                await self._repo.set_reminders(team_id=team_id, minutes=minutes, actor=actor)
+                shown = ", ".join(f"{m} min" for m in minutes) or "none"
+                return AdminDone(f"New meetings get reminders at: {shown} before the start.")
+            case cmd.AdminChannel(channel_id=channel_id):
+                await self._repo.set_reminder_channel(
+                    team_id=team_id, channel_id=channel_id, actor=actor
+                )
+                return AdminDone(f"Reminders now also go to channel {channel_id}.")
+            case cmd.AdminCheck():
+                return await self._check(invocation)
+            case _:
+                return Problem("I don't know that command.", "/meet help")
+
+    # -- use cases --
+
+    async def _create(
+        self, invocation: Invocation, profile: Profile, command: cmd.StartNow | cmd.Schedule
+    ) -> Outcome:
+        team_id = invocation.team_id
+        workspace = await self._repo.ensure_workspace(team_id=team_id)
+        app = await self._app(team_id)
+        if app is None:
+            return NotConfigured()
+        organizer = await self._identity(team_id, workspace.mapping_mode, profile)
+        if isinstance(organizer, NotMapped):
+            return organizer
+        now = self._clock()
+        tz = user_zone(profile)
+        invitees: list[Profile] = []
+        attendees: list[Attendee] = []
+        if isinstance(command, cmd.Schedule):
+            for user_id in command.invitees:
+                invitee = await self._directory.profile(team_id=team_id, user_id=user_id)
+                if invitee is None or invitee.is_bot:
+                    return Problem(
+                        f"I can't invite {user_id}: not a person in this workspace.",
+                        "/meet Design review tomorrow 3pm with @alice @bob",
+                    )
+                identity = await self._identity(team_id, workspace.mapping_mode, invitee)
+                if isinstance(identity, NotMapped):
+                    return Problem(
+                        f"I can't invite {user_id} yet: they have no meeting user ID "
+                        f"({WHOAMI_PROBLEMS[identity.reason]}) An admin can map them.",
+                        "/meet admin map @person <meeting user ID>",
+                    )
+                invitees.append(invitee)
+                attendees.append(Attendee(account_id=identity, name=invitee.name))
+            topic = command.topic
+            spec = MeetingSpec(
+                subject=topic,
+                start=command.start,
+                length_minutes=command.duration_minutes,
+                attendees=tuple(attendees),
+                recurrence=(
+                    vendor_recurrence(command.recurrence, start=command.start, tz=tz)
+                    if command.recurrence
+                    else None
+                ),
+            )
+        else:
+            topic = command.topic or f"{profile.name}'s meeting"
+            spec = MeetingSpec(subject=topic, length_minutes=30)
+
+        try:
+            conference = await self._meetings.create_meeting(app, organizer, spec)
+        except MeetingServiceError as exc:
+            log.warning("create failed for team %s: %s", team_id, exc.error_code)
+            return VendorFailure(exc.user_message)
+
+        start = conference.start or spec.start or now
+        occurrences = occurrences_of(conference, start)
+        offsets = (
+            self._settings.reminder_minutes
+            if workspace.reminder_minutes is None
+            else workspace.reminder_minutes
+        )
+        new = NewMeeting(
+            conference_id=conference.conference_id,
+            organizer_slack_id=profile.user_id,
+            organizer_third_party_id=organizer,
+            channel_id=invocation.channel_id,
+            topic=topic,
+            start_at=start,
+            duration_minutes=spec.length_minutes,
+            tz_name=str(tz),
+            is_instant=spec.start is None,
+            recurrence=(
+                recurrence_record(command.recurrence)
+                if isinstance(command, cmd.Schedule) and command.recurrence
+                else None
+            ),
+            guest_join_url=conference.guest_join_uri or "",
+            invitees=tuple(p.user_id for p in invitees),
+            state=MeetingState.LIVE if spec.start is None else MeetingState.SCHEDULED,
+        )
+        deliveries = (
+            [] if spec.start is None else reminder_deliveries(occurrences, offsets=offsets, now=now)
+        )
+        try:
+            meeting = await self._repo.add_meeting(
+                team_id=team_id, meeting=new, deliveries=deliveries
+            )
+        except Exception:
+            # Leave nothing behind: the vendor booking would otherwise be orphaned.
+            log.exception("storing meeting %s failed; cancelling it", conference.conference_id)
+            await self._undo_create(app, organizer, conference)
+            raise
+        return Created(
+            meeting=meeting,
+            host_url=conference.chair_join_uri,
+            host_password=conference.host_password,
+            invitees=tuple(invitees),
+        )
+
+    async def _undo_create(self, app: AppCredentials, user_id: str, conference: Conference) -> None:
+        try:
+            await self._meetings.cancel_meeting(
+                app,
+                user_id,
+                conference.conference_id,
+                end_if_running=True,
+                recurring=conference.is_recurring,
+            )
+        except MeetingServiceError:
+            log.exception("could not cancel orphaned meeting %s", conference.conference_id)
+
+    async def _cancel(
+        self, invocation: Invocation, profile: Profile, meeting: MeetingRow
+    ) -> Outcome:
+        if meeting.organizer_slack_id != profile.user_id and not self._is_admin(profile):
+            return NotAllowed("cancel this meeting: only its organizer or a workspace admin can")
+        if meeting.state is MeetingState.CANCELLED:
+            return Problem("That meeting was already cancelled.", "/meet list")
+        app = await self._app(invocation.team_id)
+        if app is None:
+            return NotConfigured()
+        try:
+            await self._meetings.cancel_meeting(
+                app,
+                meeting.organizer_third_party_id,
+                meeting.conference_id,
+                end_if_running=True,
+                recurring=meeting.recurrence is not None,
+            )
+        except NotFound:
+            pass  # already gone at the vendor (ended or cancelled elsewhere): finish our side
+        except MeetingServiceError as exc:
+            return VendorFailure(exc.user_message)
+        cancelled = await self._repo.cancel_meeting(
+            team_id=invocation.team_id, meeting_id=meeting.id, actor=profile.user_id
+        )
+        return Cancelled(cancelled or meeting, by=profile.user_id)
+
+    async def _check(self, invocation: Invocation) -> Outcome:
+        app = await self._app(invocation.team_id)
+        if app is None:
+            return NotConfigured()
+        try:
+            await self._meetings.authenticate(app, None)
+        except MeetingServiceError as exc:
+            return VendorFailure(exc.user_message)
+        return AdminDone(f"The meeting-service app {app.app_id} accepts meetbot's signature.")
+
+    # -- helpers --
+
+    async def _profile(self, team_id: str, user_id: str) -> Profile:
+        profile = await self._directory.profile(team_id=team_id, user_id=user_id)
+        return profile or Profile(user_id=user_id, team_id=team_id, name=user_id)
+
+    def _is_admin(self, profile: Profile) -> bool:
+        return profile.is_admin or profile.user_id in self._settings.admins
+
+    async def _identity(self, team_id: str, mode: str, profile: Profile) -> str | NotMapped:
+        explicit = await self._repo.get_mapping(team_id=team_id, slack_user_id=profile.user_id)
+        return third_party_id(mode=mode, team_id=team_id, profile=profile, explicit=explicit)
+
+    async def _app(self, team_id: str) -> AppCredentials | None:
+        own = await self._repo.get_app_credentials(team_id=team_id)
+        if own is not None:
+            return AppCredentials(
+                app_id=own.app_id, app_key=SecretStr(own.app_key), corp_id=own.corp_id
+            )
+        return self._default_app

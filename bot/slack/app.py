@@ -1,0 +1,302 @@
+"""The Bolt AsyncApp: `/meet`, buttons and modals routed to the service; ack fast, work lazily.
+
+Every listener acks at once; anything that may wait on Slack or the meeting service runs in
+a lazy listener afterwards and answers through response_url or the Web API.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import commands as cmd
+from bot.config import Settings
+from bot.service import (
+    AdminDone,
+    Cancelled,
+    Created,
+    Help,
+    Invocation,
+    Listing,
+    MappingPage,
+    MeetingService,
+    NotAllowed,
+    NotConfigured,
+    NoTime,
+    NotMapped,
+    OpenAdminSetup,
+    OpenSchedule,
+    Outcome,
+    Problem,
+    VendorFailure,
+    WhoAmI,
+)
+from bot.slack import blocks
+from bot.slack.blocks import Message, NotMappedReason
+from bot.slack.notifier import Notifier, card_view, web_client
+
+__all__ = ["Presenter", "build_app"]
+
+log = logging.getLogger(__name__)
+
+Reply = Callable[[Message], Awaitable[None]]
+
+
+class Presenter:
+    """Turns service outcomes into Slack messages and views."""
+
+    def __init__(
+        self,
+        service: MeetingService,
+        notifier: Notifier,
+        client: AsyncWebClient,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._service = service
+        self._notifier = notifier
+        self._client = client
+        self._clock = clock
+
+    async def present(
+        self,
+        outcome: Outcome,
+        invocation: Invocation,
+        *,
+        reply: Reply,
+        trigger_id: str | None = None,
+    ) -> None:
+        """Deliver `outcome` to the user who asked (privately) or to the channel (cards)."""
+        match outcome:
+            case Created():
+                await self._created(outcome, invocation, reply)
+            case Problem(problem=problem, example=example):
+                await reply(blocks.render_error(problem, example))
+            case NoTime(topic=topic):
+                await reply(blocks.render_no_time_found(topic))
+            case NotMapped(reason=reason):
+                await reply(blocks.render_not_mapped(NotMappedReason(reason)))
+            case NotConfigured():
+                await reply(blocks.render_not_mapped(NotMappedReason.NOT_CONFIGURED))
+            case NotAllowed(action=action):
+                await reply(blocks.render_not_allowed(action))
+            case VendorFailure(user_message=message):
+                await reply(blocks.render_vendor_error(message))
+            case Listing(meetings=meetings):
+                cards = [card_view(m) for m in meetings]
+                await reply(blocks.render_list(cards, now=self._clock()))
+            case Cancelled(meeting=meeting, by=by):
+                await self._notifier.update_card(meeting, cancelled_by=by)
+                await reply(blocks.render_cancelled_notice(card_view(meeting, cancelled_by=by)))
+            case WhoAmI():
+                await reply(
+                    blocks.render_whoami(
+                        outcome.user_id, outcome.third_party_id, outcome.mode, outcome.problem
+                    )
+                )
+            case Help(is_admin=is_admin):
+                await reply(blocks.render_help(is_admin))
+            case MappingPage(rows=rows, page=page, pages=pages, mode=mode):
+                await reply(blocks.render_mappings(rows, page=page, pages=pages, mode=mode))
+            case AdminDone(text=text, user_id=user_id):
+                await reply(blocks.render_done(text, user_id=user_id))
+            case OpenSchedule(topic=topic):
+                view = blocks.render_schedule_modal(
+                    topic=topic, initial_epoch=None, private_metadata=invocation.channel_id
+                )
+                await self._open(trigger_id, view, reply)
+            case OpenAdminSetup():
+                current = await self._service.app_settings(team_id=invocation.team_id)
+                view = blocks.render_admin_setup_modal(
+                    app_id=current.app_id,
+                    corp_id=current.corp_id,
+                    mode=current.mapping_mode,
+                    private_metadata=invocation.channel_id,
+                )
+                await self._open(trigger_id, view, reply)
+
+    async def _open(self, trigger_id: str | None, view: dict[str, Any], reply: Reply) -> None:
+        if trigger_id is None:
+            await reply({"text": "Run the command again to open the form."})
+            return
+        await self._client.views_open(trigger_id=trigger_id, view=view)
+
+    async def _created(self, outcome: Created, invocation: Invocation, reply: Reply) -> None:
+        meeting = outcome.meeting
+        card = card_view(meeting)
+        try:
+            ts = await self._notifier.post_card(meeting)
+        except SlackApiError:
+            # The meeting exists; the card-repair job posts it once Slack answers again.
+            log.exception("posting the card of meeting %s failed", meeting.id)
+            ts = None
+            await reply(blocks.render_working("Your meeting is ready; its card will follow."))
+        if ts is not None and meeting.channel_id:
+            await self._service.card_posted(
+                meeting, channel_id=meeting.channel_id, message_ts=ts, card_state=meeting.state
+            )
+        elif meeting.channel_id == invocation.channel_id:
+            # Not a channel the bot can post in (private, DM): show the card to the organizer.
+            await reply(blocks.render_card(card))
+        if outcome.host_url:
+            await reply(blocks.render_host_details(card, outcome.host_url, outcome.host_password))
+        for invitee in outcome.invitees:
+            try:
+                await self._notifier.direct(
+                    invitee.user_id, blocks.render_invite_dm(card, meeting.organizer_slack_id)
+                )
+            except SlackApiError:
+                log.warning("could not send the invitation to %s", invitee.user_id)
+
+
+def _invocation(body: dict[str, Any]) -> Invocation:
+    """Who acted where, from a slash command or an interaction payload."""
+    if "command" in body:
+        return Invocation(body["team_id"], body["user_id"], body["channel_id"])
+    team = body.get("team") or {}
+    user = body.get("user") or {}
+    channel = body.get("channel") or {}
+    return Invocation(
+        str(team.get("id") or user.get("team_id", "")),
+        str(user.get("id", "")),
+        str(channel.get("id", "")),
+    )
+
+
+def schedule_request(form: blocks.ScheduleForm) -> cmd.Schedule:
+    """The scheduling modal's submission as a Schedule command."""
+    recurrence = cmd.Recurrence(cmd.Frequency(form.recurrence)) if form.recurrence else None
+    return cmd.Schedule(
+        topic=form.topic,
+        start=form.start,
+        tz_name="UTC",
+        duration_minutes=form.duration_minutes,
+        invitees=form.invitee_ids,
+        recurrence=recurrence,
+    )
+
+
+def _responder(respond: AsyncRespond) -> Reply:
+    async def reply(message: Message) -> None:
+        await respond(response_type="ephemeral", replace_original=False, **message)
+
+    return reply
+
+
+def build_app(
+    settings: Settings,
+    *,
+    service: MeetingService,
+    client: AsyncWebClient | None = None,
+    socket_mode: bool = False,
+) -> AsyncApp:
+    """Wire Bolt's listeners to `service`; no Slack call happens before the first request."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = client or web_client(token or "", settings.slack_api_url)
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+    )
+    presenter = Presenter(service, Notifier(client), client)
+
+    async def ack_now(ack: AsyncAck) -> None:
+        await ack()
+
+    async def run_meet(body: dict[str, Any], respond: AsyncRespond) -> None:
+        invocation = _invocation(body)
+        outcome = await service.execute(invocation, body.get("text") or "")
+        await presenter.present(
+            outcome, invocation, reply=_responder(respond), trigger_id=body.get("trigger_id")
+        )
+
+    async def run_cancel(
+        body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        invocation = _invocation(body)
+        outcome = await service.cancel(invocation, meeting_id=int(action["value"]))
+        await presenter.present(outcome, invocation, reply=_responder(respond))
+
+    async def run_start_now(
+        body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        invocation = _invocation(body)
+        outcome = await service.start_now(invocation, action.get("value") or None)
+        await presenter.present(outcome, invocation, reply=_responder(respond))
+
+    async def run_mappings_page(
+        body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        invocation = _invocation(body)
+        outcome = await service.run(invocation, cmd.AdminMappings(page=int(action["value"])))
+        await presenter.present(outcome, invocation, reply=_responder(respond))
+
+    async def ack_schedule(ack: AsyncAck, view: dict[str, Any]) -> None:
+        form = blocks.read_schedule_modal(view, now=datetime.now(UTC))
+        if isinstance(form, dict):
+            await ack(response_action="errors", errors=form)
+        else:
+            await ack()
+
+    async def run_schedule(body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = blocks.read_schedule_modal(view, now=datetime.now(UTC))
+        if isinstance(form, dict):
+            return  # the ack already showed the errors in the form
+        user = body["user"]
+        invocation = Invocation(str(user.get("team_id", "")), user["id"], view["private_metadata"])
+        outcome = await service.schedule(invocation, schedule_request(form))
+
+        async def reply(message: Message) -> None:
+            await presenter_ephemeral(invocation, message)
+
+        await presenter.present(outcome, invocation, reply=reply)
+
+    async def presenter_ephemeral(invocation: Invocation, message: Message) -> None:
+        await client.chat_postEphemeral(
+            channel=invocation.channel_id, user=invocation.user_id, **message
+        )
+
+    async def run_admin_setup(body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view.get("state", {}).get("values", {})
+
+        def text(block_id: str) -> str:
+            value = values.get(block_id, {}).get(block_id, {}).get("value")
+            return str(value).strip() if value else ""
+
+        mode = values.get(blocks.ADMIN_MODE, {}).get(blocks.ADMIN_MODE, {}).get("selected_option")
+        user = body["user"]
+        invocation = Invocation(str(user.get("team_id", "")), user["id"], view["private_metadata"])
+        outcome = await service.setup_app(
+            invocation,
+            app_id=text(blocks.ADMIN_APP_ID),
+            app_key=text(blocks.ADMIN_APP_KEY) or None,
+            corp_id=text(blocks.ADMIN_CORP_ID) or None,
+            mode=str(mode["value"]) if mode else "email",
+        )
+
+        async def reply(message: Message) -> None:
+            await presenter_ephemeral(invocation, message)
+
+        await presenter.present(outcome, invocation, reply=reply)
+
+    async def on_uninstalled(body: dict[str, Any], event: dict[str, Any]) -> None:
+        await service.record_event(team_id=str(body.get("team_id", "")), event=event["type"])
+
+    app.command("/meet")(ack=ack_now, lazy=[run_meet])
+    app.view(blocks.ADMIN_SETUP_MODAL)(ack=ack_now, lazy=[run_admin_setup])
+    app.event("app_uninstalled")(on_uninstalled)
+    app.event("tokens_revoked")(on_uninstalled)
+    app.action(blocks.JOIN)(ack_now)
+    app.action(blocks.HOST_JOIN)(ack_now)
+    app.action(blocks.CANCEL)(ack=ack_now, lazy=[run_cancel])
+    app.action(blocks.START_NOW)(ack=ack_now, lazy=[run_start_now])
+    app.action(blocks.MAPPINGS_PAGE)(ack=ack_now, lazy=[run_mappings_page])
+    app.view(blocks.SCHEDULE_MODAL)(ack=ack_schedule, lazy=[run_schedule])
+    return app
