@@ -486,6 +486,19 @@ class MeetingService:
             card_state=card_state,
         )
 
+    async def card_unpostable(self, meeting: MeetingRow) -> None:
+        """The bot cannot post in the meeting's channel (private, DM): stop trying.
+
+        The organizer was shown the card privately; an empty ts marks "no channel message".
+        """
+        await self._repo.set_card(
+            team_id=meeting.team_id,
+            meeting_id=meeting.id,
+            channel_id=meeting.channel_id or "",
+            message_ts="",
+            card_state="private",
+        )
+
     async def meetings_without_card(self, *, older_than: timedelta) -> list[MeetingRow]:
         """Meetings created at the vendor whose card never made it to Slack."""
         return await self._repo.all_workspaces_meetings_without_card(

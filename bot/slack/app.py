@@ -74,7 +74,7 @@ class Presenter:
         """Deliver `outcome` to the user who asked (privately) or to the channel (cards)."""
         match outcome:
             case Created():
-                await self._created(outcome, invocation, reply)
+                await self._created(outcome, reply)
             case Problem(problem=problem, example=example):
                 await reply(blocks.render_error(problem, example))
             case NoTime(topic=topic):
@@ -126,22 +126,24 @@ class Presenter:
             return
         await self._client.views_open(trigger_id=trigger_id, view=view)
 
-    async def _created(self, outcome: Created, invocation: Invocation, reply: Reply) -> None:
+    async def _created(self, outcome: Created, reply: Reply) -> None:
         meeting = outcome.meeting
         card = card_view(meeting)
+        failed = False
         try:
             ts = await self._notifier.post_card(meeting)
         except SlackApiError:
             # The meeting exists; the card-repair job posts it once Slack answers again.
             log.exception("posting the card of meeting %s failed", meeting.id)
-            ts = None
+            ts, failed = None, True
             await reply(blocks.render_working("Your meeting is ready; its card will follow."))
         if ts is not None and meeting.channel_id:
             await self._service.card_posted(
                 meeting, channel_id=meeting.channel_id, message_ts=ts, card_state=meeting.state
             )
-        elif meeting.channel_id == invocation.channel_id:
+        elif not failed:
             # Not a channel the bot can post in (private, DM): show the card to the organizer.
+            await self._service.card_unpostable(meeting)
             await reply(blocks.render_card(card))
         if outcome.host_url:
             await reply(blocks.render_host_details(card, outcome.host_url, outcome.host_password))
