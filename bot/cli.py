@@ -1,8 +1,81 @@
-"""The `meetbot` command line: the only place that builds the world."""
+"""The `meetbot` command line: the only place that builds the world.
+
+One function per subcommand (`_sandbox`, later `serve`, `demo`, `db`), registered in `_parser`.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-def main(argv: list[str] | None = None) -> int:
+import uvicorn
+
+from bot.huawei.sandbox import Sandbox, SandboxApp, make_self_signed_cert
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _env_or_fail(value: str | None, variable: str, flag: str) -> str:
+    value = value or os.environ.get(variable)
+    if not value:
+        raise SystemExit(f"meetbot: {variable} is not set (or pass {flag})")
+    return value
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    """`meetbot sandbox`: serve the local Huawei Cloud Meeting sandbox for one app."""
+    app = SandboxApp(
+        app_id=_env_or_fail(args.app_id, "MEETBOT_HCM_APP_ID", "--app-id"),
+        app_key=_env_or_fail(args.app_key, "MEETBOT_HCM_APP_KEY", "--app-key"),
+        corp_id=args.corp_id or os.environ.get("MEETBOT_HCM_CORP_ID") or None,
+    )
+    sandbox = Sandbox([app], latency_ms=args.latency_ms, token_ttl_seconds=args.token_ttl)
+    certfile = keyfile = None
+    if args.tls:
+        data_dir = os.environ.get("MEETBOT_DATA_DIR")
+        directory = Path(data_dir) / "sandbox-tls" if data_dir else Path(tempfile.mkdtemp())
+        certfile, keyfile = make_self_signed_cert(directory)
+    url = f"{'https' if args.tls else 'http'}://{args.host}:{args.port}"
+    mode = f"SP mode, corp {app.corp_id}" if app.corp_id else "single enterprise"
+    print(f"Huawei Cloud Meeting sandbox on {url} (app {app.app_id}, {mode})")  # noqa: T201
+    if certfile:
+        print(f"TLS certificate: {certfile}")  # noqa: T201
+    sys.stdout.flush()
+    uvicorn.run(
+        sandbox.app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meetbot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sandbox = commands.add_parser("sandbox", help="run the local Huawei Cloud Meeting sandbox")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8900)
+    sandbox.add_argument("--app-id", help="default: $MEETBOT_HCM_APP_ID")
+    sandbox.add_argument("--app-key", help="default: $MEETBOT_HCM_APP_KEY")
+    sandbox.add_argument("--corp-id", help="SP mode; default: $MEETBOT_HCM_CORP_ID")
+    sandbox.add_argument("--tls", action="store_true", help="serve https on a self-signed cert")
+    sandbox.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
+    sandbox.add_argument("--token-ttl", type=int, default=56326, help="access token lifetime (s)")
+    sandbox.set_defaults(run=_sandbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `meetbot` console script."""
-    raise SystemExit("meetbot: no command yet")
+    args = _parser().parse_args(argv)
+    run: Command = args.run
+    return run(args)

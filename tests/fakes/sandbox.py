@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class RunningSandbox:
     cafile: Path | None
 
     def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        verify: str | bool = str(self.cafile) if self.cafile else True
+        verify = ssl.create_default_context(cafile=self.cafile) if self.cafile else True
         with httpx.Client(base_url=self.base_url, verify=verify, timeout=10) as http:
             response = http.request(method, f"/_sandbox{path}", json=body)
         response.raise_for_status()

@@ -1,0 +1,296 @@
+"""A local Huawei Cloud Meeting server (Starlette/ASGI) with the vendor's rules, for dev and tests.
+
+This module owns the HTTP layer: vendor routes, fault injection, the `/_sandbox/` control API and
+the self-signed certificate; the semantics live in `sandbox_state` and `sandbox_rules`.
+
+Control API (no auth; JSON; never delayed or failed by faults):
+  POST /_sandbox/faults  {latency_ms, fail_next, fail_status=503, timeout_next, timeout_seconds=30,
+                          path_prefix="", method=null}  replaces the fault set; {} clears it
+  GET  /_sandbox/clock -> {"now"};  POST /_sandbox/clock {"advance_seconds"} -> {"now"}
+  POST /_sandbox/tokens/expire {"user_id": str|null} -> {"expired": n}
+  POST /_sandbox/meetings/{id}/start -> {"conf_uuid"};  POST /_sandbox/meetings/{id}/end
+  POST /_sandbox/meetings/{id}/participants {"name", "account_id"} -> {"participant_id"}
+  DELETE /_sandbox/meetings/{id}/participants/{participant_id}
+  GET  /_sandbox/meetings -> [every meeting];  GET /_sandbox/stats;  POST /_sandbox/reset
+  Control errors: 400 SANDBOX.BAD_REQUEST, 404 SANDBOX.NOT_FOUND, 409 SANDBOX.CONFLICT.
+
+Error codes (body `{"error_code", "error_msg", "request_id"}`, header `X-Request-Id`). Vendor codes:
+  401 USG.000000004  access token missing, unknown, expired or invalidated
+  400 MMC.111070005  meeting not found, not visible to the caller, cancelled or booking over
+  400 MMC.111072005  meeting not in progress (control token, stop, online attendees)
+Sandbox codes (the vendor publishes none for these):
+  400 USG.990000001  malformed appauth body (not JSON, appId/clientType/expireTime/nonce missing
+                     or mistyped, nonce not 32-64 characters)
+  401 USG.990000002  Authorization header missing or malformed, or access= is not base64(appId)
+  401 USG.990000003  unknown appId
+  401 USG.990000004  signature mismatch (wrong app key, or signed data differs from the body)
+  401 USG.990000005  signature expired (expireTime before the sandbox clock; 0 never expires)
+  401 USG.990000006  nonce already used
+  401 USG.990000007  corpId refused: sent to a single-enterprise app, a corp the SP app does not
+                     serve, or a userId without corpId in SP mode
+  400 MMC.990000001  parameter error (field limits, formats, paging)
+  400 MMC.990000002  meeting in progress: cannot be edited, or cancelled without type=1
+  401 MMC.990000003  conference control token missing, unknown, expired or for another meeting
+  401 MMC.990000004  wrong meeting password (control token)
+  403 MMC.990000005  not the organizer or an admin (edit, cancel, stop with a guest token)
+  404 MMC.990000006  no such API / 405 method not allowed
+  *   MMC.990000009  injected fault (`/_sandbox/faults`)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.huawei.sandbox_model import Call, SandboxApp
+from bot.huawei.sandbox_rules import SandboxError
+from bot.huawei.sandbox_state import SandboxState
+
+__all__ = ["Sandbox", "SandboxApp", "SandboxError", "make_self_signed_cert"]
+
+_MGMT: Final = "/v1/mmc/management"
+_CONTROL: Final = "/v1/mmc/control/conferences"
+
+AuthMode = Literal["required", "optional", "none"]
+Handler = Callable[[Call], Any]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _json_response(
+    status: int, payload: Any, request_id: str, headers: dict[str, str] | None = None
+) -> Response:
+    content = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+    return Response(
+        content,
+        status,
+        headers={"X-Request-Id": request_id, **(headers or {})},
+        media_type="application/json",
+    )
+
+
+def _error_response(
+    exc: SandboxError, request_id: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = {"error_code": exc.code, "error_msg": exc.message, "request_id": request_id}
+    return _json_response(exc.status, body, request_id, headers)
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    body = json.loads(raw) if raw.strip() else {}
+    if not isinstance(body, dict):
+        raise TypeError("the body must be a JSON object")
+    return body
+
+
+async def _hold(request: Request, seconds: float) -> None:
+    """Sit on an answer for `seconds`, or until the client gives up and disconnects."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(min(0.05, left))
+
+
+def _request_id(request: Request) -> str:
+    return request.headers.get("x-request-id") or uuid.uuid4().hex
+
+
+class Sandbox(SandboxState):
+    """The sandbox: its state plus `.app`, the Starlette ASGI app serving vendor and control API."""
+
+    def __init__(
+        self,
+        apps: Iterable[SandboxApp],
+        *,
+        clock: Callable[[], float] = time.time,
+        token_ttl_seconds: int = 56326,
+        latency_ms: float = 0,
+    ) -> None:
+        super().__init__(
+            apps, clock=clock, token_ttl_seconds=token_ttl_seconds, latency_ms=latency_ms
+        )
+        self.app: Starlette = Starlette(
+            routes=self._vendor_routes() + self._control_routes(),
+            exception_handlers={HTTPException: self._http_error},
+        )
+
+    # ------------------------------------------------------------------ vendor API
+
+    def _vendor_routes(self) -> list[Route]:
+        v = self._vendor
+        return [
+            Route("/v2/usg/acs/auth/appauth", v(self.appauth, "none"), methods=["POST"]),
+            Route(f"{_MGMT}/conferences", v(self.create), methods=["POST"]),
+            Route(f"{_MGMT}/conferences", v(self.edit), methods=["PUT"]),
+            Route(f"{_MGMT}/conferences", v(self.cancel), methods=["DELETE"]),
+            Route(f"{_MGMT}/conferences", v(self.list_meetings), methods=["GET"]),
+            Route(f"{_MGMT}/cycleconferences", v(self.create_recurring), methods=["POST"]),
+            Route(f"{_MGMT}/cycleconferences", v(self.cancel), methods=["DELETE"]),
+            Route(f"{_MGMT}/conferences/confDetail", v(self.detail), methods=["GET"]),
+            Route(f"{_MGMT}/conferences/online", v(self.online), methods=["GET"]),
+            Route(
+                f"{_MGMT}/conferences/online/conf-attendee",
+                v(self.online_attendees),
+                methods=["GET"],
+            ),
+            Route(f"{_MGMT}/conferences/history", v(self.history), methods=["GET"]),
+            # The control token is a password login: an access token is checked only if sent.
+            Route(f"{_CONTROL}/token", v(self.control_token, "optional"), methods=["GET"]),
+            Route(f"{_CONTROL}/stop", v(self.stop, "none"), methods=["PUT"]),
+        ]
+
+    def create_recurring(self, call: Call) -> list[dict[str, Any]]:
+        """`POST .../cycleconferences`."""
+        return self.create(call, recurring=True)
+
+    def _vendor(self, handler: Handler, auth: AuthMode = "required") -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            request_id = _request_id(request)
+            body = await request.body()
+            admission = self.admit(request.method, request.url.path, body)
+            if admission.delay_s:
+                await asyncio.sleep(admission.delay_s)
+            if admission.fault == "fail":
+                status = admission.fail_status
+                injected = SandboxError(status, "MMC.990000009", f"sandbox fault: HTTP {status}")
+                retry = {"Retry-After": "1"} if status == 429 else None
+                return _error_response(injected, request_id, retry)
+            with self._lock:
+                try:
+                    now = self.now()
+                    token = request.headers.get("x-access-token")
+                    user = (
+                        self.authenticate(token, now)
+                        if auth == "required" or (auth == "optional" and token)
+                        else None
+                    )
+                    client_ip = request.client.host if request.client else ""
+                    call = Call(request.query_params, request.headers, body, now, user, client_ip)
+                    response = _json_response(200, handler(call), request_id)
+                except SandboxError as exc:
+                    response = _error_response(exc, request_id)
+            if admission.fault == "timeout":
+                await _hold(request, admission.timeout_s)
+            return response
+
+        return endpoint
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        message = "no such API" if status == 404 else "method not allowed"
+        return _error_response(SandboxError(status, "MMC.990000006", message), _request_id(request))
+
+    # ------------------------------------------------------------------ control API
+
+    def _control_routes(self) -> list[Route]:
+        c, meeting = self._control, "/_sandbox/meetings/{conference_id}"
+        return [
+            Route("/_sandbox/faults", c(self._c_faults), methods=["POST"]),
+            Route("/_sandbox/clock", c(self._c_clock), methods=["GET", "POST"]),
+            Route("/_sandbox/tokens/expire", c(self._c_expire), methods=["POST"]),
+            Route("/_sandbox/meetings", c(lambda _r, _b: self.meetings()), methods=["GET"]),
+            Route(f"{meeting}/start", c(self._c_start), methods=["POST"]),
+            Route(f"{meeting}/end", c(self._c_end), methods=["POST"]),
+            Route(f"{meeting}/participants", c(self._c_join), methods=["POST"]),
+            Route(
+                f"{meeting}/participants/{{participant_id}}", c(self._c_leave), methods=["DELETE"]
+            ),
+            Route("/_sandbox/stats", c(lambda _r, _b: self.stats()), methods=["GET"]),
+            Route("/_sandbox/reset", c(lambda _r, _b: self.reset()), methods=["POST"]),
+        ]
+
+    def _control(self, fn: Callable[[Request, dict[str, Any]], Any]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            request_id = _request_id(request)
+            try:
+                out = fn(request, _json_object(await request.body()))
+            except (ValueError, TypeError) as exc:
+                out = SandboxError(400, "SANDBOX.BAD_REQUEST", str(exc))
+            except SandboxError as exc:
+                out = exc
+            if isinstance(out, SandboxError):
+                return _error_response(out, request_id)
+            return _json_response(200, {} if out is None else out, request_id)
+
+        return endpoint
+
+    def _c_faults(self, _request: Request, body: dict[str, Any]) -> None:
+        self.set_faults(**body)
+
+    def _c_clock(self, request: Request, body: dict[str, Any]) -> dict[str, float]:
+        if request.method == "POST":
+            self.advance(float(body.get("advance_seconds", 0)))
+        return {"now": self.now()}
+
+    def _c_expire(self, _request: Request, body: dict[str, Any]) -> dict[str, int]:
+        return {"expired": self.expire_tokens(body.get("user_id"))}
+
+    def _c_start(self, request: Request, _body: dict[str, Any]) -> dict[str, str]:
+        return {"conf_uuid": self.start_meeting(request.path_params["conference_id"])}
+
+    def _c_end(self, request: Request, _body: dict[str, Any]) -> None:
+        self.end_meeting(request.path_params["conference_id"])
+
+    def _c_join(self, request: Request, body: dict[str, Any]) -> dict[str, str]:
+        name, account_id = body.get("name"), body.get("account_id")
+        if not isinstance(name, str) or not isinstance(account_id, str | None):
+            raise TypeError("name must be a string and account_id a string or null")
+        pid = self.join(request.path_params["conference_id"], name, account_id)
+        return {"participant_id": pid}
+
+    def _c_leave(self, request: Request, _body: dict[str, Any]) -> None:
+        params = request.path_params
+        self.leave(params["conference_id"], params["participant_id"])
+
+
+def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    """Write a self-signed certificate for 127.0.0.1/localhost; returns (certfile, keyfile)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    certfile, keyfile = directory / "sandbox-cert.pem", directory / "sandbox-key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.touch(mode=0o600)
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certfile, keyfile
