@@ -3,25 +3,18 @@ schema per test) when MEETBOT_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import create_engine, session_factory, sync_url, upgrade
+from storage.db import create_engine, session_factory, upgrade
 from storage.repo import Repository
 from storage.secrets import SecretBox
+from tests.conftest import Database
 
-PG_ENV: str = "MEETBOT_TEST_DATABASE_URL"
-BACKENDS = ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
 KEY: str = Fernet.generate_key().decode()
 
 
@@ -34,33 +27,6 @@ class StepClock:
     def __call__(self) -> datetime:
         self._now += timedelta(milliseconds=1)
         return self._now
-
-
-@dataclass(frozen=True)
-class Database:
-    backend: str
-    url: str
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """An empty database: a temporary SQLite file, or a new PostgreSQL schema (dropped after)."""
-    backend: str = request.param
-    if backend == "sqlite":
-        yield Database(backend, f"sqlite:///{tmp_path / 'meetbot.db'}")
-        return
-    base = sync_url(os.environ[PG_ENV])
-    schema = f"t_{uuid.uuid4().hex}"
-    admin = create_sync_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield Database(backend, url.render_as_string(hide_password=False))
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture

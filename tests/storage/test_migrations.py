@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables for compare_metadata)
 from storage.db import alembic_config, async_url, create_engine, sync_url, upgrade
-from tests.storage.conftest import Database
+from tests.conftest import Database
 
 TABLES = {"workspace", "user_mapping", "meeting", "delivery", "audit_log"}
 INDEXES = {

@@ -19,7 +19,8 @@ from storage.db import create_engine, session_factory
 from storage.models import MappingMode, MeetingState
 from storage.repo import MeetingRow, NewDelivery, NewMeeting, Repository
 from storage.secrets import SecretBox, SecretDecryptError
-from tests.storage.conftest import Database, StepClock
+from tests.conftest import Database
+from tests.storage.conftest import StepClock
 
 T0 = datetime(2030, 1, 2, 10, 0, tzinfo=UTC)
 ADMIN = "UADMIN"
