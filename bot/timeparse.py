@@ -150,7 +150,7 @@ _ATOM: Final = re.compile(
     | (?P<hhmm>{_L}(?P<hh>\d{{1,2}}):(?P<mm>\d{{2}})(?![A-Za-z0-9:]))
     | (?P<noon>{_L}(?:noon|midnight){_R})
     | (?P<at_hour>{_L}at\s+(?P<at_h>\d{{1,2}})(?![A-Za-z0-9:./])(?!\s*[ap]\.?m{_R}))
-    | (?P<day>{_L}(?:today|tonight|tomorrow|tmrw|tmr|(?:the\s+)?day\s+after\s+tomorrow){_R})
+    | (?P<day>{_L}(?:today|tonight|yesterday|tomorrow|tmrw|tmr|(?:the\s+)?day\s+after\s+tomorrow){_R})
     | (?P<weekday>{_L}(?:(?P<rel>next|this)\s+)?(?P<wd>{_WEEKDAY_RE})\.?{_R})
     | (?P<in_days>{_L}in\s+\d{{1,3}}\s+(?:days?|weeks?){_R})
     | (?P<part>{_L}(?:morning|afternoon|evening|night){_R})

@@ -386,6 +386,13 @@ def test_schedule_rejects_past_time() -> None:
     assert problem.example == "/meet Standup tomorrow 09:00"
 
 
+def test_schedule_rejects_yesterday_instead_of_reading_it_as_topic() -> None:
+    problem = error("Retro yesterday 3pm")
+
+    assert problem.kind is ErrorKind.PAST_TIME
+    assert "“yesterday 3pm”" in problem.problem
+
+
 def test_schedule_rejects_a_start_just_over_a_minute_ago() -> None:
     late = datetime(2026, 3, 4, 10, 1, 1, tzinfo=NEW_YORK)
 
