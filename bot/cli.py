@@ -1,11 +1,12 @@
 """The `meetbot` command line: the only place that builds the world.
 
-One function per subcommand (`_sandbox`, later `serve`, `demo`, `db`), registered in `_parser`.
+One function per subcommand (`_serve`, `_db`, `_sandbox`), registered in `_parser`.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import uvicorn
 
+from bot.config import ConfigError, Settings, load_settings
 from bot.huawei.sandbox import Sandbox, SandboxApp, make_self_signed_cert
 
 Command = Callable[[argparse.Namespace], int]
@@ -24,6 +26,51 @@ def _env_or_fail(value: str | None, variable: str, flag: str) -> str:
     if not value:
         raise SystemExit(f"meetbot: {variable} is not set (or pass {flag})")
     return value
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ConfigError as exc:
+        raise SystemExit(f"meetbot: {exc}") from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """`meetbot serve`: the bot over HTTP (or Socket Mode), migrating the database first."""
+    from bot.server import build_http_app  # the world is heavy: import it only to serve
+
+    settings = _settings(**({"port": args.port} if args.port is not None else {}))
+    try:
+        settings.require("slack_bot_token")
+        settings.require("slack_app_token" if args.socket_mode else "slack_signing_secret")
+    except ConfigError as exc:
+        raise SystemExit(f"meetbot: {exc}") from None
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    mode = "Socket Mode" if args.socket_mode else f"http://{args.host}:{settings.port}/slack/events"
+    print(f"meetbot serving on {mode}; health on http://{args.host}:{settings.port}/healthz")  # noqa: T201
+    sys.stdout.flush()
+    uvicorn.run(
+        build_http_app(settings, socket_mode=args.socket_mode),
+        host=args.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    """`meetbot db upgrade`: apply the database migrations."""
+    from storage.db import upgrade
+
+    settings = _settings()
+    if args.action == "upgrade":
+        upgrade(settings.database_url)
+        print("database is up to date")  # noqa: T201
+    return 0
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -61,6 +108,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meetbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    serve = commands.add_parser("serve", help="run the bot (HTTP, or --socket-mode)")
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 -- a server listens on all interfaces
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    serve.add_argument("--socket-mode", action="store_true", help="connect with $SLACK_APP_TOKEN")
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations")
+    db.set_defaults(run=_db)
+
     sandbox = commands.add_parser("sandbox", help="run the local Huawei Cloud Meeting sandbox")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8900)
@@ -79,3 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     run: Command = args.run
     return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
@@ -21,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.huawei.client import HuaweiMeetingClient
 from bot.scheduler import Scheduler
 from bot.service import MeetingService
@@ -85,7 +86,18 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
         async with world(settings, socket_mode=socket_mode) as built:
             state["world"] = built
             handlers["slack"] = AsyncSlackRequestHandler(built.bolt)
-            yield
+            if not socket_mode:
+                yield
+                return
+            if settings.slack_app_token is None:
+                raise ConfigError("missing setting SLACK_APP_TOKEN")
+            token = settings.slack_app_token.get_secret_value()
+            socket = AsyncSocketModeHandler(built.bolt, token)
+            await socket.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it untyped
+            try:
+                yield
+            finally:
+                await socket.close_async()  # type: ignore[no-untyped-call]
 
     async def slack_events(request: Request) -> Response:
         return await handlers["slack"].handle(request)
