@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Final
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
@@ -20,9 +19,6 @@ __all__ = ["Scheduler"]
 
 log = logging.getLogger(__name__)
 
-CARD_GRACE: Final = timedelta(seconds=30)
-"""A card younger than this may still be on its way from the command that created it."""
-
 
 class Scheduler:
     """The process's interval jobs."""
@@ -30,6 +26,9 @@ class Scheduler:
     def __init__(self, settings: Settings, *, service: MeetingService, notifier: Notifier) -> None:
         self._service = service
         self._notifier = notifier
+        # The command that created a meeting holds its card like a claimed delivery: only
+        # after the claim time may this job decide the card was lost and post it.
+        self._card_grace = timedelta(seconds=settings.claim_seconds)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_job(
             self.repair_cards,
@@ -52,7 +51,7 @@ class Scheduler:
     async def repair_cards(self) -> int:
         """Post the cards of meetings whose card never reached Slack; how many were posted."""
         posted = 0
-        for meeting in await self._service.meetings_without_card(older_than=CARD_GRACE):
+        for meeting in await self._service.meetings_without_card(older_than=self._card_grace):
             try:
                 ts = await self._notifier.post_card(meeting)
             except SlackApiError as exc:

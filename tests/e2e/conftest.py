@@ -158,6 +158,7 @@ def make_settings(
         "data_dir": data_dir,
         "tick_seconds": 1,
         "status_poll_seconds": 2,
+        "claim_seconds": 1,
         **overrides,
     }
     return Settings(**values)
