@@ -1,9 +1,10 @@
 """Meetings created per second and CPU per meeting: our async client vs the official SDK.
 
 Both talk to one `meetbot sandbox --tls` process that answers every vendor call after a
-fixed latency L, so the physical limit at concurrency C is C / L meetings per second.
+fixed latency L, so the physical limit at concurrency C is C / L meetings per second. Both
+book the same meetings for the same users; the sandbox's own CPU is reported per run too.
 
-    .venv/bin/python bench/client_vs_sdk.py --meetings 2000 --concurrency 50 --latency-ms 100
+    .venv/bin/python -m bench.client_vs_sdk --meetings 3000 --concurrency 50 --latency-ms 100
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdkmeeting.v1 import (
+    CreateMeetingRequest,
+    MeetingClient,
+    RestConfConfigDTO,
+    RestScheduleConfDTO,
+)
+from huaweicloudsdkmeeting.v1.meeting_credentials import (
+    AuthTypeEnum,
+    MeetingCredentials,
+    TenantSceneEnum,
+)
 from pydantic import SecretStr
 
 from bot.huawei.client import AppCredentials, HuaweiMeetingClient
@@ -39,7 +52,10 @@ class Result:
     meetings: int
     seconds: float
     cpu_seconds: float
+    sandbox_cpu_seconds: float
     appauth_calls: int
+    appauth_repeats: dict[str, int]
+    """Users authenticated more than once, with their appauth count."""
 
     @property
     def per_second(self) -> float:
@@ -49,6 +65,10 @@ class Result:
     def cpu_per_1000(self) -> float:
         return self.cpu_seconds / self.meetings * 1000
 
+    @property
+    def sandbox_cpu_per_1000(self) -> float:
+        return self.sandbox_cpu_seconds / self.meetings * 1000
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -57,9 +77,22 @@ def free_port() -> int:
         return port
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class SandboxProcess:
+    base_url: str
+    cert: Path
+    pid: int
+
+
 @contextmanager
-def sandbox_process(latency_ms: float) -> Iterator[tuple[str, Path]]:
-    """Start `meetbot sandbox --tls` in its own process; yield its URL and certificate."""
+def sandbox_process(latency_ms: float) -> Iterator[SandboxProcess]:
+    """Start `meetbot sandbox --tls` in its own process; yield its URL, certificate and pid."""
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "MEETBOT_DATA_DIR": data_dir}
@@ -81,7 +114,7 @@ def sandbox_process(latency_ms: float) -> Iterator[tuple[str, Path]]:
                     time.sleep(0.1)
             certs = sorted(Path(data_dir).rglob("*.pem"))
             cert = next(p for p in certs if "key" not in p.name)
-            yield base_url, cert
+            yield SandboxProcess(base_url, cert, proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -94,10 +127,11 @@ def control(base_url: str, path: str) -> dict[str, object]:
     return body
 
 
-def appauth_calls(base_url: str) -> int:
-    response = httpx.get(f"{base_url}/_sandbox/stats", verify=False)  # noqa: S501
-    calls: int = response.json()["appauth_calls"]
-    return calls
+def appauth_stats(base_url: str) -> tuple[int, dict[str, int]]:
+    """appauth calls since the last reset, and the users authenticated more than once."""
+    stats = httpx.get(f"{base_url}/_sandbox/stats", verify=False).json()  # noqa: S501
+    repeats = {user: n for user, n in stats["appauth_by_user"].items() if n > 1}
+    return int(stats["appauth_calls"]), repeats
 
 
 def users(count: int) -> list[str]:
@@ -109,12 +143,15 @@ def start_time(i: int) -> datetime:
     return day + timedelta(minutes=i % 600)
 
 
-def measure(name: str, base_url: str, meetings: int, run: Callable[[], None]) -> Result:
-    control(base_url, "reset")
+def measure(name: str, sandbox: SandboxProcess, meetings: int, run: Callable[[], None]) -> Result:
+    control(sandbox.base_url, "reset")
+    sandbox_cpu0 = process_cpu_seconds(sandbox.pid)
     cpu0, t0 = time.process_time(), time.perf_counter()
     run()
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    return Result(name, meetings, seconds, cpu, appauth_calls(base_url))
+    sandbox_cpu = process_cpu_seconds(sandbox.pid) - sandbox_cpu0
+    calls, repeats = appauth_stats(sandbox.base_url)
+    return Result(name, meetings, seconds, cpu, sandbox_cpu, calls, repeats)
 
 
 def run_ours(base_url: str, cert: Path, meetings: int, concurrency: int, n_users: int) -> None:
@@ -140,14 +177,6 @@ def run_ours(base_url: str, cert: Path, meetings: int, concurrency: int, n_users
 
 def run_sdk(base_url: str, meetings: int, concurrency: int, n_users: int) -> None:
     # The SDK's documented use: one MeetingClient per credentials (one per user), sync calls.
-    from huaweicloudsdkcore.http.http_config import HttpConfig
-    from huaweicloudsdkmeeting.v1 import CreateMeetingRequest, MeetingClient, RestScheduleConfDTO
-    from huaweicloudsdkmeeting.v1.meeting_credentials import (
-        AuthTypeEnum,
-        MeetingCredentials,
-        TenantSceneEnum,
-    )
-
     config = HttpConfig.get_default_config()
     config.ignore_ssl_verification = True
     clients = [
@@ -167,11 +196,15 @@ def run_sdk(base_url: str, meetings: int, concurrency: int, n_users: int) -> Non
     ]
 
     def create(i: int) -> None:
+        # The very body our client sends for the same meeting (vendor notifications off).
         body = RestScheduleConfDTO(
             subject=f"Bench {i}",
             start_time=start_time(i).strftime("%Y-%m-%d %H:%M"),
             length=30,
             media_types="HDVideo",
+            conf_config_info=RestConfConfigDTO(
+                is_send_notify=False, is_send_sms=False, is_send_calendar=False
+            ),
         )
         clients[i % n_users].create_meeting(CreateMeetingRequest(body=body))
 
@@ -181,7 +214,8 @@ def run_sdk(base_url: str, meetings: int, concurrency: int, n_users: int) -> Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--meetings", type=int, default=2000)
+    # Enough meetings that each side's one appauth per user is a small share of the run.
+    parser.add_argument("--meetings", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--latency-ms", type=float, default=100)
     parser.add_argument("--users", type=int, default=100)
@@ -191,29 +225,36 @@ def main() -> None:
 
     warnings.filterwarnings("ignore")  # urllib3's InsecureRequestWarning for the SDK
     limit = args.concurrency / (args.latency_ms / 1000)
-    with sandbox_process(args.latency_ms) as (base_url, cert):
+    with sandbox_process(args.latency_ms) as sandbox:
+        url = sandbox.base_url
         ours = measure(
             "meetbot client",
-            base_url,
+            sandbox,
             args.meetings,
-            lambda: run_ours(base_url, cert, args.meetings, args.concurrency, args.users),
+            lambda: run_ours(url, sandbox.cert, args.meetings, args.concurrency, args.users),
         )
         sdk = measure(
             "official SDK",
-            base_url,
+            sandbox,
             args.meetings,
-            lambda: run_sdk(base_url, args.meetings, args.concurrency, args.users),
+            lambda: run_sdk(url, args.meetings, args.concurrency, args.users),
         )
     print(
         f"{args.meetings} meetings, {args.users} users, concurrency C={args.concurrency}, "
         f"latency L={args.latency_ms:g} ms, physical limit C/L={limit:.0f} meetings/s"
     )
-    print(f"{'':16}{'meetings/s':>12}{'% of C/L':>10}{'CPU s/1000':>12}{'appauth':>9}")
+    print(
+        f"{'':16}{'meetings/s':>12}{'% of C/L':>10}{'CPU s/1000':>12}"
+        f"{'sandbox CPU s/1000':>20}{'appauth':>9}"
+    )
     for r in (ours, sdk):
         print(
             f"{r.name:16}{r.per_second:12.1f}{r.per_second / limit:10.0%}"
-            f"{r.cpu_per_1000:12.2f}{r.appauth_calls:9d}"
+            f"{r.cpu_per_1000:12.2f}{r.sandbox_cpu_per_1000:20.2f}{r.appauth_calls:9d}"
         )
+    for r in (ours, sdk):
+        if r.appauth_repeats:
+            print(f"{r.name}: users authenticated more than once: {r.appauth_repeats}")
     print(
         f"ratios (ours/SDK): throughput {ours.per_second / sdk.per_second:.2f}x, "
         f"CPU per meeting {ours.cpu_per_1000 / sdk.cpu_per_1000:.2f}x"

@@ -48,7 +48,8 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for chatty in ("apscheduler", "httpx", "httpcore"):  # one INFO line per HTTP request
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     mode = "Socket Mode" if args.socket_mode else f"http://{args.host}:{settings.port}/slack/events"
     print(f"meetbot serving on {mode}; health on http://{args.host}:{settings.port}/healthz")  # noqa: T201
     sys.stdout.flush()

@@ -29,6 +29,7 @@ from bot.service import MeetingService
 from bot.slack.app import build_app
 from bot.slack.directory import SlackDirectory
 from bot.slack.notifier import Notifier, web_client
+from bot.slack.priority import AckGate
 from storage.db import create_engine, session_factory, upgrade
 from storage.repo import Repository
 from storage.secrets import SecretBox, load_or_create_key
@@ -50,7 +51,9 @@ class World:
 
 
 @asynccontextmanager
-async def world(settings: Settings, *, socket_mode: bool = False) -> AsyncIterator[World]:
+async def world(
+    settings: Settings, *, socket_mode: bool = False, gate: AckGate | None = None
+) -> AsyncIterator[World]:
     """Migrate the database, then build and start every part; tear down in reverse."""
     await asyncio.to_thread(upgrade, settings.database_url)
     keys = (
@@ -66,7 +69,9 @@ async def world(settings: Settings, *, socket_mode: bool = False) -> AsyncIterat
         service = MeetingService(
             settings=settings, repo=repo, meetings=meetings, directory=SlackDirectory(slack)
         )
-        bolt = build_app(settings, service=service, client=slack, socket_mode=socket_mode)
+        bolt = build_app(
+            settings, service=service, client=slack, socket_mode=socket_mode, gate=gate
+        )
         scheduler = Scheduler(settings, service=service, notifier=Notifier(slack))
         scheduler.start()
         try:
@@ -80,10 +85,11 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
     """The ASGI app; the world is built in its lifespan."""
     state: dict[str, World] = {}
     handlers: dict[str, AsyncSlackRequestHandler] = {}
+    gate = AckGate()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with world(settings, socket_mode=socket_mode) as built:
+        async with world(settings, socket_mode=socket_mode, gate=gate) as built:
             state["world"] = built
             handlers["slack"] = AsyncSlackRequestHandler(built.bolt)
             if not socket_mode:
@@ -100,7 +106,11 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
                 await socket.close_async()  # type: ignore[no-untyped-call]
 
     async def slack_events(request: Request) -> Response:
-        return await handlers["slack"].handle(request)
+        gate.enter()
+        try:
+            return await handlers["slack"].handle(request)
+        finally:
+            gate.leave()
 
     async def healthz(_: Request) -> Response:
         try:

@@ -91,7 +91,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     Extra keyword arguments go to SQLAlchemy's `create_async_engine`.
     """
-    engine = create_async_engine(async_url(url), pool_pre_ping=True, **kwargs)
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        # One connection: transactions queue in the pool (FIFO, on the event loop) instead of
+        # in SQLite's busy handler, which sleeps in growing steps up to 100 ms per retry and
+        # made card latency climb to seconds under load. BEGIN IMMEDIATE serialises writers
+        # anyway, so a second connection buys no parallelism.
+        options: dict[str, Any] = {"pool_size": 1, "max_overflow": 0}
+    else:
+        options = {"pool_pre_ping": True}
+    engine = create_async_engine(target, **(options | kwargs))
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine.sync_engine)
     return engine

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import ssl
 import time
 from collections import OrderedDict
@@ -57,6 +58,10 @@ DEFAULT_LIMITS: Final = httpx.Limits(
     max_connections=200, max_keepalive_connections=200, keepalive_expiry=30.0
 )
 DEFAULT_RETRY: Final = RetryPolicy()
+POOL_SHARDS: Final = 8
+"""Connection pools the default transport spreads requests over (see `_ShardedTransport`)..."""
+SHARD_MIN: Final = 8
+"""... unless `limits` would leave fewer connections than this to each."""
 PAGE_MAX: Final = 500
 """The vendor's largest page (`limit`) on every list endpoint."""
 TOKEN_CACHE_SIZE: Final = 10_000
@@ -124,6 +129,41 @@ class _TokenCache:
         entry = self._entries.get(key)
         if entry is not None and entry.value == value:
             del self._entries[key]
+
+
+class _ShardedTransport(httpx.AsyncBaseTransport):
+    """Requests spread over several small connection pools, each to the least busy one.
+
+    httpcore 1.0 re-scans every pooled connection -- polling each idle socket, and counting the
+    idle ones once per idle connection -- on every request and every response (encode/httpcore
+    #928), so a pool's cost per request grows with its size, and under load it feeds on itself:
+    a busier loop leaves more connections idle at each scan. Pools of a few connections each
+    keep the scan short; together they keep `limits`.
+    """
+
+    def __init__(self, limits: httpx.Limits, verify: ssl.SSLContext) -> None:
+        most, idle = limits.max_connections, limits.max_keepalive_connections
+        shards = POOL_SHARDS if most is None else max(1, min(POOL_SHARDS, most // SHARD_MIN))
+        share = httpx.Limits(
+            max_connections=None if most is None else most // shards,
+            max_keepalive_connections=None if idle is None else math.ceil(idle / shards),
+            keepalive_expiry=limits.keepalive_expiry,
+        )
+        pools = [httpx.AsyncHTTPTransport(verify=verify, limits=share) for _ in range(shards)]
+        self._waiting = dict.fromkeys(pools, 0)
+        """Requests each pool is handling until their answer's headers are in."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        pool = min(self._waiting, key=self._waiting.__getitem__)
+        self._waiting[pool] += 1
+        try:
+            return await pool.handle_async_request(request)
+        finally:
+            self._waiting[pool] -= 1
+
+    async def aclose(self) -> None:
+        for pool in self._waiting:
+            await pool.aclose()
 
 
 def _cache_key(app: AppCredentials, user_id: str | None) -> _CacheKey:
@@ -225,6 +265,10 @@ class HuaweiMeetingClient:
         if isinstance(verify, str):
             # httpx 0.28 deprecates a CA path here; an SSLContext says the same thing.
             verify = ssl.create_default_context(cafile=verify)
+        elif isinstance(verify, bool):
+            verify = httpx.create_ssl_context(verify=verify)  # one context for every pool
+        if transport is None:
+            transport = _ShardedTransport(limits, verify)
         self._base_url = base_url
         self._retry = retry
         self._clock = clock
@@ -236,7 +280,7 @@ class HuaweiMeetingClient:
             timeout=timeout,
             limits=limits,
             transport=transport,
-            verify=verify,
+            verify=verify,  # for proxy transports taken from the environment
             headers={"Accept": "application/json"},
         )
 

@@ -40,6 +40,7 @@ from bot.service import (
 from bot.slack import blocks
 from bot.slack.blocks import Message, NotMappedReason
 from bot.slack.notifier import Notifier, card_view, web_client
+from bot.slack.priority import AckFirstLazyRunner, AckGate
 
 __all__ = ["Presenter", "build_app"]
 
@@ -196,8 +197,12 @@ def build_app(
     service: MeetingService,
     client: AsyncWebClient | None = None,
     socket_mode: bool = False,
+    gate: AckGate | None = None,
 ) -> AsyncApp:
-    """Wire Bolt's listeners to `service`; no Slack call happens before the first request."""
+    """Wire Bolt's listeners to `service`; no Slack call happens before the first request.
+
+    With a `gate`, lazy listeners wait until no request is waiting for its ack.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = client or web_client(token or "", settings.slack_api_url)
     secret = settings.slack_signing_secret
@@ -205,8 +210,15 @@ def build_app(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=not socket_mode,
-        process_before_response=False,
+        # Our ack listeners only ack, so running them inline costs nothing; the default mode
+        # instead polls for the ack every 10 ms, which put a 10 ms floor under every ack and
+        # thousands of wake-ups per second under a burst. Lazy listeners still run after
+        # the response, as tasks.
+        process_before_response=True,
     )
+    if gate is not None:
+        # Bolt has no public hook for its lazy runner; the listener runner's attribute is it.
+        app._async_listener_runner.lazy_listener_runner = AckFirstLazyRunner(gate, app.logger)
     presenter = Presenter(service, Notifier(client), client)
 
     async def ack_now(ack: AsyncAck) -> None:

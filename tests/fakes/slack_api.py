@@ -64,6 +64,7 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float
+    wall: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -187,10 +188,17 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
         state._record("response_url", args)
         return Response("ok")
 
+    async def recorded(request: Request) -> Response:
+        method = request.query_params.get("method")
+        with state._lock:
+            calls = [c for c in state.calls if method is None or c.method == method]
+            return JSONResponse([{"method": c.method, "args": c.args, "wall": c.wall} for c in calls])
+
     return Starlette(
         routes=[
             Route("/api/{method}", api, methods=["GET", "POST"]),
             Route("/response/{rid}", response_url, methods=["POST"]),
+            Route("/_calls", recorded, methods=["GET"]),
         ]
     )
 
@@ -249,3 +257,27 @@ def slack_escape(typed: str) -> str:
 def interaction_body(payload: Mapping[str, Any]) -> str:
     """A form-encoded interactivity request (`payload=<json>`), as Slack sends it."""
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def main() -> None:
+    """`python -m tests.fakes.slack_api --port N --users N`: the fake alone (benchmarks, demos)."""
+    import argparse
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--users", type=int, default=100, help="fixtures U0000… in team T1")
+    args = parser.parse_args()
+    state = FakeSlack()
+    state.add_users(
+        *(
+            SlackUser(f"U{i:04d}", "T1", f"User {i}", email=f"user{i}@example.com")
+            for i in range(args.users)
+        )
+    )
+    uvicorn.run(build_fake_slack_app(state), port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
