@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -64,8 +65,11 @@ async def world(
     engine = create_engine(settings.database_url)
     repo = Repository(session_factory(engine), SecretBox.from_keys(keys))
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    slack = web_client(token, settings.slack_api_url)
-    async with HuaweiMeetingClient(settings.hcm_base_url) as meetings:
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session,
+        HuaweiMeetingClient(settings.hcm_base_url) as meetings,
+    ):
+        slack = web_client(token, settings.slack_api_url, session=session)
         service = MeetingService(
             settings=settings, repo=repo, meetings=meetings, directory=SlackDirectory(slack)
         )

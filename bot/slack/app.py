@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -184,13 +184,6 @@ def schedule_request(form: blocks.ScheduleForm) -> cmd.Schedule:
     )
 
 
-def _responder(respond: AsyncRespond) -> Reply:
-    async def reply(message: Message) -> None:
-        await respond(response_type="ephemeral", replace_original=False, **message)
-
-    return reply
-
-
 def build_app(
     settings: Settings,
     *,
@@ -207,7 +200,12 @@ def build_app(
     client = client or web_client(token or "", settings.slack_api_url)
     secret = settings.slack_signing_secret
     app = AsyncApp(
-        client=client,
+        # Bolt deep-copies its client into every lazy request, which a client holding a
+        # shared HTTP session cannot survive; Bolt's own calls (auth.test) use this plain one
+        # and everything we send goes through `client`.
+        client=AsyncWebClient(
+            token=client.token, base_url=client.base_url, retry_handlers=client.retry_handlers
+        ),
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=not socket_mode,
         # Our ack listeners only ack, so running them inline costs nothing; the default mode
@@ -219,38 +217,42 @@ def build_app(
     if gate is not None:
         # Bolt has no public hook for its lazy runner; the listener runner's attribute is it.
         app._async_listener_runner.lazy_listener_runner = AckFirstLazyRunner(gate, app.logger)
-    presenter = Presenter(service, Notifier(client), client)
+    notifier = Notifier(client)
+    presenter = Presenter(service, notifier, client)
 
     async def ack_now(ack: AsyncAck) -> None:
         await ack()
 
-    async def run_meet(body: dict[str, Any], respond: AsyncRespond) -> None:
+    def answer(body: dict[str, Any]) -> Reply:
+        """Reply privately through the request's response_url."""
+        url = str(body["response_url"])
+
+        async def reply(message: Message) -> None:
+            await notifier.respond(url, message)
+
+        return reply
+
+    async def run_meet(body: dict[str, Any]) -> None:
         invocation = _invocation(body)
         outcome = await service.execute(invocation, body.get("text") or "")
         await presenter.present(
-            outcome, invocation, reply=_responder(respond), trigger_id=body.get("trigger_id")
+            outcome, invocation, reply=answer(body), trigger_id=body.get("trigger_id")
         )
 
-    async def run_cancel(
-        body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def run_cancel(body: dict[str, Any], action: dict[str, Any]) -> None:
         invocation = _invocation(body)
         outcome = await service.cancel(invocation, meeting_id=int(action["value"]))
-        await presenter.present(outcome, invocation, reply=_responder(respond))
+        await presenter.present(outcome, invocation, reply=answer(body))
 
-    async def run_start_now(
-        body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def run_start_now(body: dict[str, Any], action: dict[str, Any]) -> None:
         invocation = _invocation(body)
         outcome = await service.start_now(invocation, action.get("value") or None)
-        await presenter.present(outcome, invocation, reply=_responder(respond))
+        await presenter.present(outcome, invocation, reply=answer(body))
 
-    async def run_mappings_page(
-        body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def run_mappings_page(body: dict[str, Any], action: dict[str, Any]) -> None:
         invocation = _invocation(body)
         outcome = await service.run(invocation, cmd.AdminMappings(page=int(action["value"])))
-        await presenter.present(outcome, invocation, reply=_responder(respond))
+        await presenter.present(outcome, invocation, reply=answer(body))
 
     async def ack_schedule(ack: AsyncAck, view: dict[str, Any]) -> None:
         form = blocks.read_schedule_modal(view, now=datetime.now(UTC))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -27,11 +28,17 @@ log = logging.getLogger(__name__)
 NOT_IN_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
-def web_client(token: str, base_url: str) -> AsyncWebClient:
-    """The Web API client: waits out 429s and retries dropped connections."""
+def web_client(
+    token: str, base_url: str, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The Web API client: waits out 429s and retries dropped connections.
+
+    Pass a long-lived `session`: without one slack_sdk opens a new connection per call.
+    """
     return AsyncWebClient(
         token=token,
         base_url=base_url,
+        session=session,
         timeout=10,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -95,6 +102,19 @@ class Notifier:
     async def ephemeral(self, *, channel_id: str, user_id: str, message: dict[str, Any]) -> None:
         """A message only `user_id` sees, in `channel_id`."""
         await self._client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
+
+    async def respond(self, response_url: str, message: dict[str, Any]) -> None:
+        """Answer through a response_url, ephemeral unless the message says otherwise.
+
+        Bolt's `respond` opens a new HTTP session per answer; this reuses the client's.
+        """
+        body = {"response_type": "ephemeral", "replace_original": False, **message}
+        session = self._client.session
+        if session is None:
+            async with aiohttp.ClientSession() as session, session.post(response_url, json=body):
+                return
+        async with session.post(response_url, json=body) as answer:
+            answer.raise_for_status()
 
     async def direct(self, user_id: str, message: dict[str, Any]) -> None:
         """A direct message from the bot to `user_id`."""
