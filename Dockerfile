@@ -1,0 +1,28 @@
+# meetbot production image: `meetbot serve` on $PORT (default 3000).
+# Configuration comes from the environment (see the README's table), e.g.
+#   docker run -e SLACK_BOT_TOKEN=… -e SLACK_SIGNING_SECRET=… -e MEETBOT_HCM_APP_ID=… \
+#     -e MEETBOT_HCM_APP_KEY=… -e MEETBOT_DATABASE_URL=postgresql+psycopg://… -p 3000:3000 meetbot
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY storage ./storage
+RUN python -m venv /opt/meetbot && /opt/meetbot/bin/pip install .
+
+FROM python:3.11-slim
+ENV PATH=/opt/meetbot/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PORT=3000 \
+    MEETBOT_DATA_DIR=/var/lib/meetbot \
+    MEETBOT_DATABASE_URL=sqlite:////var/lib/meetbot/meetbot.db
+RUN useradd --system --uid 10001 --home-dir /var/lib/meetbot --create-home meetbot
+COPY --from=build /opt/meetbot /opt/meetbot
+USER meetbot
+WORKDIR /var/lib/meetbot
+VOLUME ["/var/lib/meetbot"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"3000\")}/healthz', timeout=4)"
+CMD ["meetbot", "serve"]

@@ -1,0 +1,48 @@
+"""What can be checked of the Dockerfile without a Docker engine."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.config import Settings, env_name
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def instructions(keyword: str) -> list[str]:
+    joined = DOCKERFILE.replace("\\\n", " ")
+    return [line.split(None, 1)[1] for line in joined.splitlines() if line.startswith(keyword + " ")]
+
+
+def test_every_configuration_name_it_mentions_is_a_setting() -> None:
+    known = {env_name(field) for field in Settings.model_fields}
+    mentioned = set(re.findall(r"\b(?:MEETBOT_[A-Z0-9_]+|SLACK_[A-Z_]+|PORT)\b", DOCKERFILE))
+    assert mentioned, "the Dockerfile should document its configuration"
+    assert mentioned <= known, mentioned - known
+
+
+def test_it_is_multi_stage_slim_and_runs_meetbot_serve_as_non_root() -> None:
+    stages = instructions("FROM")
+    assert len(stages) >= 2
+    assert all("slim" in stage for stage in stages)
+    assert instructions("USER") == ["meetbot"]
+    assert instructions("CMD") == ['["meetbot", "serve"]']
+
+
+def test_healthcheck_probes_healthz_on_the_configured_port() -> None:
+    (check,) = instructions("HEALTHCHECK")
+    assert "/healthz" in check
+    assert "PORT" in check
+
+
+def test_copied_paths_exist_and_dockerignore_keeps_the_context_small() -> None:
+    for copy in instructions("COPY"):
+        if copy.startswith("--from"):
+            continue
+        *sources, _ = copy.split()
+        for source in sources:
+            assert (ROOT / source).exists(), source
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "tests"} <= set(ignored)
