@@ -53,6 +53,8 @@ class Result:
     seconds: float
     cpu_seconds: float
     sandbox_cpu_seconds: float
+    other_cpu_seconds: float
+    """CPU that the rest of the machine used meanwhile: above ~0.2 s per s, a disturbed run."""
     appauth_calls: int
     appauth_repeats: dict[str, int]
     """Users authenticated more than once, with their appauth count."""
@@ -69,6 +71,10 @@ class Result:
     def sandbox_cpu_per_1000(self) -> float:
         return self.sandbox_cpu_seconds / self.meetings * 1000
 
+    @property
+    def other_load(self) -> float:
+        return self.other_cpu_seconds / self.seconds
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -81,6 +87,14 @@ def process_cpu_seconds(pid: int) -> float:
     """User + system CPU time of process `pid` so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """User + system CPU time of every process on the machine so far (Linux /proc/stat).
+
+    Interrupt time is left out: it holds the loopback traffic of the bench itself."""
+    user, nice, system = Path("/proc/stat").read_text().split(maxsplit=4)[1:4]
+    return (int(user) + int(nice) + int(system)) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -145,13 +159,14 @@ def start_time(i: int) -> datetime:
 
 def measure(name: str, sandbox: SandboxProcess, meetings: int, run: Callable[[], None]) -> Result:
     control(sandbox.base_url, "reset")
-    sandbox_cpu0 = process_cpu_seconds(sandbox.pid)
+    sandbox_cpu0, machine_cpu0 = process_cpu_seconds(sandbox.pid), machine_cpu_seconds()
     cpu0, t0 = time.process_time(), time.perf_counter()
     run()
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     sandbox_cpu = process_cpu_seconds(sandbox.pid) - sandbox_cpu0
+    other_cpu = machine_cpu_seconds() - machine_cpu0 - cpu - sandbox_cpu
     calls, repeats = appauth_stats(sandbox.base_url)
-    return Result(name, meetings, seconds, cpu, sandbox_cpu, calls, repeats)
+    return Result(name, meetings, seconds, cpu, sandbox_cpu, max(0.0, other_cpu), calls, repeats)
 
 
 def run_ours(base_url: str, cert: Path, meetings: int, concurrency: int, n_users: int) -> None:
@@ -245,13 +260,16 @@ def main() -> None:
     )
     print(
         f"{'':16}{'meetings/s':>12}{'% of C/L':>10}{'CPU s/1000':>12}"
-        f"{'sandbox CPU s/1000':>20}{'appauth':>9}"
+        f"{'sandbox CPU s/1000':>20}{'appauth':>9}{'other load':>12}"
     )
     for r in (ours, sdk):
         print(
             f"{r.name:16}{r.per_second:12.1f}{r.per_second / limit:10.0%}"
             f"{r.cpu_per_1000:12.2f}{r.sandbox_cpu_per_1000:20.2f}{r.appauth_calls:9d}"
+            f"{r.other_load:12.0%}"
         )
+    if max(ours.other_load, sdk.other_load) > 0.2:
+        print("other load: other processes used CPU meanwhile (1 = a core); these figures suffer")
     for r in (ours, sdk):
         if r.appauth_repeats:
             print(f"{r.name}: users authenticated more than once: {r.appauth_repeats}")

@@ -1,11 +1,12 @@
 """The `meetbot` command line: the only place that builds the world.
 
-One function per subcommand (`_serve`, `_db`, `_sandbox`), registered in `_parser`.
+One function per subcommand (`_serve`, `_db`, `_sandbox`, `_demo`), registered in `_parser`.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -105,6 +106,28 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """`meetbot demo`: sandbox, bot and a Slack-like page on this machine, no credentials."""
+    from bot.demo import DemoUrls, run_demo
+
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    def ready(urls: DemoUrls) -> None:
+        print(f"meetbot demo: open {urls.page} in your browser (Ctrl-C stops it)")  # noqa: T201
+        print(f"  bot {urls.bot} · meeting sandbox {urls.sandbox} · data {args.data_dir}")  # noqa: T201
+        sys.stdout.flush()
+
+    try:
+        run_demo(data_dir=args.data_dir, host=args.host, port=args.port, on_ready=ready)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(f"meetbot: port {args.port} is in use; pass --port N") from None
+        raise
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meetbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -129,6 +152,14 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
     sandbox.add_argument("--token-ttl", type=int, default=56326, help="access token lifetime (s)")
     sandbox.set_defaults(run=_sandbox)
+
+    demo = commands.add_parser("demo", help="try everything locally in a Slack-like page")
+    demo.add_argument("--host", default="127.0.0.1", help="where the page listens")
+    demo.add_argument("--port", type=int, default=8080, help="the page's port (0: any free)")
+    demo.add_argument(
+        "--data-dir", type=Path, default=Path(".meetbot/demo"), help="SQLite database and key"
+    )
+    demo.set_defaults(run=_demo)
     return parser
 
 

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     hcm_app_id: str | None = None
     hcm_app_key: SecretStr | None = None
     hcm_corp_id: str | None = None
+    hcm_webhook_key: SecretStr | None = None
+    """The subscriber key of the vendor's meeting event push; POST /hcm/events is 404 without."""
 
     database_url: str = "sqlite:///./meetbot.db"
     secret_key: SecretStr | None = None

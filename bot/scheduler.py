@@ -1,45 +1,149 @@
-"""Background jobs (APScheduler 3, in every process): post cards that could not be posted.
+"""Background jobs (APScheduler 3, in every process): deliver what is owed, follow live status,
+and post cards that could not be posted.
 
-The database holds what is owed; APScheduler only says when to look.
+The database holds what is owed; APScheduler only says when to look (its memory job store
+holds nothing that matters). Exactly-once posting: a delivery is leased to one worker
+(`claim_due`), the lease is renewed right before the post (a compare-and-set on the claimant),
+the post runs inside the lease, and every post carries its delivery id in Slack message
+metadata, so a worker that takes over a post of unknown outcome finds it instead of posting
+again. Live-status changes are applied by the service and then handed to the listeners
+(`add_listener`): the card updater here, and whatever else wants them (Slack Calls).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
+import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.service import MeetingService
-from bot.slack.notifier import Notifier
+from bot.huawei.webhook import MeetingPush
+from bot.service import (
+    ENDED,
+    STARTED,
+    Fate,
+    MeetingService,
+    StatusChange,
+    StatusKind,
+    delivery_fate,
+    superseded,
+)
+from bot.slack import blocks
+from bot.slack.notifier import NOT_IN_CHANNEL, Notifier, card_view
+from storage.repo import REMINDER_PREFIX, ClaimedDelivery, DeliveryRow, MeetingRow
 
-__all__ = ["Scheduler"]
+__all__ = ["Scheduler", "StatusListener", "render_delivery", "worker_name"]
 
 log = logging.getLogger(__name__)
 
+StatusListener = Callable[[StatusChange], Awaitable[None]]
+"""Called with every applied live-status change (started, ended, not held, participants)."""
+
+CLAIM_BATCH: Final = 500
+"""Deliveries leased per round; a tick keeps claiming rounds while rows are due."""
+LOOKUP_SLACK: Final = timedelta(minutes=1)
+"""An earlier post is looked for from this long before its attempt began (clock skew)."""
+MAX_BACKOFF_SECONDS: Final = 300
+
+
+def worker_name() -> str:
+    """This process's claimant id: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before retrying a failed delivery: 2, 4, 8 ... seconds, at most 5 minutes."""
+    return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** min(max(attempts, 1), 9)))
+
+
+def render_delivery(delivery: DeliveryRow, meeting: MeetingRow, now: datetime) -> dict[str, Any]:
+    """The message a delivery posts; reminders say the real time left as of `now`."""
+    card = card_view(meeting)
+    payload = delivery.payload or {}
+    if delivery.kind.startswith(REMINDER_PREFIX):
+        minutes = int(delivery.kind.removeprefix(REMINDER_PREFIX))
+        return blocks.render_reminder(
+            replace(card, start=delivery.occurrence), minutes_before=minutes, now=now
+        )
+    if delivery.kind == STARTED:
+        participants = payload.get("participants")
+        return blocks.render_thread_started(
+            card, participants if isinstance(participants, int) else None
+        )
+    if delivery.kind == ENDED:
+        lasted = payload.get("lasted_minutes")
+        return blocks.render_thread_ended(card, lasted if isinstance(lasted, int) else 0)
+    raise ValueError(f"unknown delivery kind {delivery.kind!r}")
+
 
 class Scheduler:
-    """The process's interval jobs."""
+    """The process's interval jobs: tick (deliveries), status poll, card repair."""
 
-    def __init__(self, settings: Settings, *, service: MeetingService, notifier: Notifier) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        service: MeetingService,
+        notifier: Notifier,
+        listeners: Sequence[StatusListener] = (),
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._service = service
         self._notifier = notifier
+        self._clock = clock
+        self._lease = settings.claim_seconds
+        # A post gets what is left of its freshly renewed lease, minus this margin, so it
+        # is over (or abandoned) before anyone else may take the delivery over.
+        self._margin = min(1.0, settings.claim_seconds / 5)
+        self.worker_id = worker_id or worker_name()
+        self._listeners: list[StatusListener] = [self.update_card, *listeners]
         # The command that created a meeting holds its card like a claimed delivery: only
         # after the claim time may this job decide the card was lost and post it.
         self._card_grace = timedelta(seconds=settings.claim_seconds)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
+        common: dict[str, Any] = {
+            "replace_existing": True,
+            "max_instances": 1,
+            "coalesce": True,
+        }
         self._scheduler.add_job(
             self.repair_cards,
             "interval",
             seconds=settings.tick_seconds,
             id="repair-cards",
-            replace_existing=True,
-            max_instances=1,
-            coalesce=True,
             # A late run is still useful; APScheduler's default grace (1 s) would drop it.
             misfire_grace_time=max(60, int(settings.tick_seconds * 4)),
+            **common,
+        )
+        # Tick and poll run however late they are (None): what is owed is in the database,
+        # so a late run only catches up, and coalescing folds a backlog into one run. The
+        # default grace of 1 s would silently skip runs after an event-loop stall.
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=settings.tick_seconds,
+            id="tick",
+            misfire_grace_time=None,
+            **common,
+        )
+        self._scheduler.add_job(
+            self.poll,
+            "interval",
+            seconds=settings.status_poll_seconds,
+            id="status-poll",
+            misfire_grace_time=None,
+            **common,
         )
 
     def start(self) -> None:
@@ -47,6 +151,173 @@ class Scheduler:
 
     def shutdown(self) -> None:
         self._scheduler.shutdown(wait=False)
+
+    def add_listener(self, listener: StatusListener) -> None:
+        """Also call `listener` with every live-status change (after the card update)."""
+        self._listeners.append(listener)
+
+    # --- live status -----------------------------------------------------------------------
+
+    async def poll(self) -> list[StatusChange]:
+        """One status cycle: ask the vendor, apply the changes, tell the listeners."""
+        changes = await self._service.poll_status()
+        await self.dispatch(changes)
+        return changes
+
+    async def apply_push(self, push: MeetingPush) -> list[StatusChange]:
+        """Apply a verified vendor event like a poll result."""
+        changes = await self._service.apply_push(push)
+        await self.dispatch(changes)
+        return changes
+
+    async def dispatch(self, changes: Sequence[StatusChange]) -> None:
+        """Hand applied changes to every listener; a failing listener never stops the rest."""
+        for change in changes:
+            for listener in self._listeners:
+                try:
+                    await listener(change)
+                except Exception:
+                    log.exception("status listener failed on meeting %s", change.meeting.id)
+        if any(c.kind in (StatusKind.STARTED, StatusKind.ENDED) for c in changes):
+            self._wake_tick()
+
+    def _wake_tick(self) -> None:
+        # The start/end messages were just enqueued as due: post them now, not a tick later.
+        job = self._scheduler.get_job("tick")
+        if job is not None and self._scheduler.running:
+            job.modify(next_run_time=datetime.now(UTC))
+
+    async def update_card(self, change: StatusChange) -> None:
+        """The card follows the state: in progress (participants), ended and how long."""
+        await self._show_state(change.meeting)
+
+    async def _show_state(self, meeting: MeetingRow) -> None:
+        if not meeting.message_ts or not meeting.channel_id:
+            return
+        try:
+            await self._notifier.update_card(meeting)
+        except SlackApiError as exc:
+            # The next start/end post repairs it (it compares card_state with the state).
+            log.warning("card of meeting %s not updated: %s", meeting.id, exc.response.get("error"))
+            return
+        await self._service.card_shown(meeting)
+
+    # --- deliveries --------------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Claim due deliveries round after round and post them; how many were posted."""
+        posted = 0
+        while True:
+            claimed = await self._service.claim_deliveries(
+                worker_id=self.worker_id, lease_seconds=self._lease, limit=CLAIM_BATCH
+            )
+            stale = superseded([c.delivery for c in claimed])
+            # One write marks the whole round as in flight; a post then needs only its
+            # own write when its lease runs short, and always the write recording it.
+            await self._service.deliveries_posting(
+                [c.delivery for c in claimed if c.delivery.id not in stale],
+                worker_id=self.worker_id,
+            )
+            by_channel: dict[str, list[ClaimedDelivery]] = {}
+            for item in claimed:
+                if item.delivery.id in stale:
+                    await self._service.delivery_dropped(
+                        item.delivery, worker_id=self.worker_id, reason="a later reminder is due"
+                    )
+                    continue
+                by_channel.setdefault(item.meeting.channel_id or "", []).append(item)
+            counts = await asyncio.gather(*(self._channel(items) for items in by_channel.values()))
+            posted += sum(counts)
+            if len(claimed) < CLAIM_BATCH:
+                return posted
+
+    async def _channel(self, items: list[ClaimedDelivery]) -> int:
+        posted = 0
+        for item in items:
+            try:
+                posted += await self._deliver(item.delivery, item.meeting)
+            except Exception:
+                # The claim expires and another round retries it; nothing is lost.
+                log.exception("delivery %s failed unexpectedly", item.delivery.id)
+        return posted
+
+    async def _deliver(self, delivery: DeliveryRow, meeting: MeetingRow) -> bool:
+        """Post one claimed delivery (or find its earlier post); True if posted now."""
+        fate = delivery_fate(delivery, meeting, self._clock())
+        if fate is Fate.DROP:
+            await self._service.delivery_dropped(
+                delivery, worker_id=self.worker_id, reason="its meeting is over or unreachable"
+            )
+            return False
+        if fate is Fate.WAIT:
+            await self._failed(delivery, "the card is not posted yet", posted=False)
+            return False
+        channel = meeting.channel_id or ""
+        thread = None if delivery.kind.startswith(REMINDER_PREFIX) else meeting.message_ts
+        if delivery.posting_at is not None:
+            # An earlier attempt began posting and never recorded the outcome.
+            try:
+                found = await self._notifier.find_delivery(
+                    channel=channel,
+                    delivery_id=delivery.id,
+                    oldest=delivery.posting_at - LOOKUP_SLACK,
+                    thread_ts=thread,
+                )
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                await self._failed(delivery, f"lookup failed: {_error(exc)}", posted=None)
+                return False
+            if found is not None:
+                await self._service.delivery_sent(
+                    delivery, worker_id=self.worker_id, slack_ts=found
+                )
+                return False
+        try:
+            async with self._notifier.paced(channel):
+                now = self._clock()
+                until = delivery.claimed_until
+                if until is None or (until - now).total_seconds() < self._lease / 2:
+                    until = await self._service.delivery_posting(
+                        delivery, worker_id=self.worker_id, lease_seconds=self._lease
+                    )
+                    if until is None:
+                        return False  # taken over by another worker, or sent/withdrawn
+                    now = self._clock()
+                message = render_delivery(delivery, meeting, now)
+                async with asyncio.timeout((until - now).total_seconds() - self._margin):
+                    ts = await self._notifier.post_delivery(
+                        channel=channel, message=message, delivery_id=delivery.id, thread_ts=thread
+                    )
+        except SlackApiError as exc:
+            # Slack answered, so nothing was posted.
+            if exc.response.get("error") in NOT_IN_CHANNEL:
+                await self._service.delivery_dropped(
+                    delivery, worker_id=self.worker_id, reason=_error(exc)
+                )
+            else:
+                await self._failed(delivery, _error(exc), posted=False)
+            return False
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._failed(delivery, f"outcome unknown: {_error(exc)}", posted=None)
+            return False
+        if not await self._service.delivery_sent(delivery, worker_id=self.worker_id, slack_ts=ts):
+            log.warning("delivery %s was posted after its claim was lost", delivery.id)
+        if thread and meeting.card_state != meeting.state.value:
+            await self._show_state(meeting)  # the state change's own card update failed
+        return True
+
+    async def _failed(self, delivery: DeliveryRow, error: str, *, posted: bool | None) -> None:
+        log.warning(
+            "delivery %s not posted (attempt %s): %s", delivery.id, delivery.attempts, error
+        )
+        await self._service.delivery_failed(
+            delivery,
+            worker_id=self.worker_id,
+            error=error,
+            retry_in=backoff(delivery.attempts),
+            posted=posted,
+        )
+
+    # --- cards ----------------------------------------------------------------------------
 
     async def repair_cards(self) -> int:
         """Post the cards of meetings whose card never reached Slack; how many were posted."""
@@ -63,3 +334,9 @@ class Scheduler:
                 )
                 posted += 1
         return posted
+
+
+def _error(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or "slack_error")
+    return type(exc).__name__

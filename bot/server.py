@@ -1,6 +1,7 @@
 """The composition root: builds the world from Settings and serves it over HTTP.
 
-One Starlette app: `POST /slack/events` (commands, interactivity, events), `GET /healthz`.
+One Starlette app: `POST /slack/events` (commands, interactivity, events), `GET /healthz`,
+`POST /hcm/events` (the vendor's meeting event push; 404 unless MEETBOT_HCM_WEBHOOK_KEY).
 `meetbot serve` is its only caller besides the end-to-end tests.
 """
 
@@ -8,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -25,7 +27,8 @@ from starlette.routing import Route
 
 from bot.config import ConfigError, Settings
 from bot.huawei.client import HuaweiMeetingClient
-from bot.scheduler import Scheduler
+from bot.huawei.webhook import MalformedPushError, NonceCache, RejectedPushError, verify_push
+from bot.scheduler import Scheduler, StatusListener
 from bot.service import MeetingService
 from bot.slack.app import build_app
 from bot.slack.directory import SlackDirectory
@@ -53,9 +56,16 @@ class World:
 
 @asynccontextmanager
 async def world(
-    settings: Settings, *, socket_mode: bool = False, gate: AckGate | None = None
+    settings: Settings,
+    *,
+    socket_mode: bool = False,
+    gate: AckGate | None = None,
+    listeners: Sequence[StatusListener] = (),
 ) -> AsyncIterator[World]:
-    """Migrate the database, then build and start every part; tear down in reverse."""
+    """Migrate the database, then build and start every part; tear down in reverse.
+
+    `listeners` also receive every live-status change (after the card update).
+    """
     await asyncio.to_thread(upgrade, settings.database_url)
     keys = (
         settings.secret_key.get_secret_value()
@@ -76,7 +86,12 @@ async def world(
         bolt = build_app(
             settings, service=service, client=slack, socket_mode=socket_mode, gate=gate
         )
-        scheduler = Scheduler(settings, service=service, notifier=Notifier(slack))
+        posting = web_client(
+            token, settings.slack_api_url, session=session, retry_connection_errors=False
+        )
+        scheduler = Scheduler(
+            settings, service=service, notifier=Notifier(posting), listeners=listeners
+        )
         scheduler.start()
         try:
             yield World(settings, engine, service, bolt, scheduler)
@@ -125,10 +140,34 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 
+    nonces = NonceCache()
+
+    async def hcm_events(request: Request) -> Response:
+        if settings.hcm_webhook_key is None:
+            return Response(status_code=404)
+        try:
+            push = verify_push(
+                await request.body(),
+                key=settings.hcm_webhook_key.get_secret_value(),
+                now=datetime.now(UTC),
+                nonces=nonces,
+            )
+        except MalformedPushError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        except RejectedPushError as exc:
+            log.warning("vendor push refused: %s", exc)
+            return JSONResponse({"error": str(exc)}, 401)
+        if push.event == "meeting.verify":
+            return JSONResponse({"event": push.event, "nonce": push.nonce})
+        if push.event in ("meeting.started", "meeting.end", "meeting.conclude"):
+            await state["world"].scheduler.apply_push(push)
+        return Response(status_code=200)
+
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/hcm/events", hcm_events, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

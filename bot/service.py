@@ -7,6 +7,7 @@ outcomes; the chat side renders and delivers them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,15 +31,26 @@ from bot.huawei.models import (
     Recurrence,
 )
 from bot.huawei.timezones import vendor_zone_id, vendor_zone_info
+from bot.huawei.webhook import MeetingPush
 from storage.models import MappingMode, MeetingState
-from storage.repo import MeetingRow, NewDelivery, NewMeeting, Repository
+from storage.repo import (
+    REMINDER_PREFIX,
+    ClaimedDelivery,
+    DeliveryRow,
+    MeetingRow,
+    NewDelivery,
+    NewMeeting,
+    Repository,
+)
 
 __all__ = [
     "AdminDone",
     "AppSettings",
     "Cancelled",
     "Created",
+    "Decision",
     "Directory",
+    "Fate",
     "Help",
     "Listing",
     "MappingPage",
@@ -53,8 +65,14 @@ __all__ = [
     "Outcome",
     "Problem",
     "Profile",
+    "StatusChange",
+    "StatusKind",
     "VendorFailure",
     "WhoAmI",
+    "decide_status",
+    "delivery_fate",
+    "pick_session",
+    "superseded",
     "third_party_id",
 ]
 
@@ -65,6 +83,16 @@ MAPPINGS_PER_PAGE: Final = 20
 LIST_LIMIT: Final = 20
 RECURRENCE_HORIZON: Final = timedelta(days=364)
 """Recurring meetings run up to a year; the vendor itself stops at 50 occurrences."""
+STARTED: Final = "started"
+ENDED: Final = "ended"
+HISTORY_GRACE: Final = timedelta(minutes=10)
+"""A meeting gone from the online list but not (yet) in history is declared ended, at the
+time we noticed, only this long after its scheduled end: history can lag."""
+HISTORY_SLACK: Final = timedelta(minutes=1)
+"""History times have minute precision."""
+WATCH_PAGE: Final = 1000
+POLL_CONCURRENCY: Final = 8
+"""Apps (vendor enterprises) polled at once."""
 
 
 # --- ports and values ----------------------------------------------------------------------
@@ -360,6 +388,154 @@ def occurrences_of(conference: Conference, fallback: datetime) -> list[datetime]
     return starts or [conference.start or fallback]
 
 
+# --- live status (pure) --------------------------------------------------------------------
+
+
+class StatusKind(StrEnum):
+    """What changed about a meeting's live state."""
+
+    STARTED = "started"
+    ENDED = "ended"
+    NOT_HELD = "not_held"
+    """Its scheduled end passed and it never started: it ends quietly (no thread reply)."""
+    PARTICIPANTS = "participants"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the vendor's answer means for one meeting (see `decide_status`)."""
+
+    kind: StatusKind
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    participants: int | None = None
+    also_started: bool = False
+    """ENDED for a meeting we never saw live (it started and ended between two looks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A change applied to a meeting; `meeting` is the row afterwards (a recurring meeting has
+    already moved on to its next occurrence). Listeners (the card, Slack Calls) react to it."""
+
+    kind: StatusKind
+    meeting: MeetingRow
+    occurrence: datetime
+    participants: int | None = None
+    lasted_minutes: int | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+def lasted_minutes(started_at: datetime, ended_at: datetime) -> int:
+    """Whole minutes between two vendor times (never negative)."""
+    return max(0, int((ended_at - started_at).total_seconds() // 60))
+
+
+def pick_session(meeting: MeetingRow, records: Sequence[Conference]) -> Conference | None:
+    """The history record of the meeting's current session: the latest one of its conference
+    that ended after we last knew it was not over (earlier occurrences ended before that)."""
+    floor = (
+        meeting.started_at
+        if meeting.state is MeetingState.LIVE and meeting.started_at
+        else (meeting.watch_from or meeting.start_at)
+    ) - HISTORY_SLACK
+    found = [
+        r
+        for r in records
+        if r.conference_id == meeting.conference_id
+        and r.start is not None
+        and r.end is not None
+        and r.end >= floor
+    ]
+    return max(found, key=lambda r: r.start or meeting.start_at, default=None)
+
+
+def decide_status(
+    meeting: MeetingRow,
+    *,
+    online: Conference | None,
+    record: Conference | None,
+    now: datetime,
+) -> Decision | None:
+    """What the vendor's online list (`online`: the meeting's entry, if running) and history
+    (`record`: its ended session, see `pick_session`) mean for `meeting`; None: no change."""
+    if meeting.state is MeetingState.SCHEDULED:
+        if online is not None:
+            return Decision(
+                StatusKind.STARTED, started_at=now, participants=online.online_attendee_amount
+            )
+        if record is not None and record.start and record.end:
+            return Decision(
+                StatusKind.ENDED, started_at=record.start, ended_at=record.end, also_started=True
+            )
+        if now >= meeting.end_at:
+            return Decision(StatusKind.NOT_HELD)
+        return None
+    if meeting.state is not MeetingState.LIVE:
+        return None
+    if online is not None:
+        count = online.online_attendee_amount
+        if count is not None and count != meeting.participant_count:
+            return Decision(StatusKind.PARTICIPANTS, participants=count)
+        return None
+    if record is not None and record.start and record.end:
+        return Decision(StatusKind.ENDED, started_at=record.start, ended_at=record.end)
+    began = meeting.started_at or meeting.start_at
+    overdue = max(meeting.end_at, began + timedelta(minutes=meeting.duration_minutes))
+    if now >= overdue + HISTORY_GRACE:
+        return Decision(StatusKind.ENDED, started_at=began, ended_at=now)
+    return None
+
+
+class Fate(StrEnum):
+    """What the tick does with a claimed delivery."""
+
+    POST = "post"
+    DROP = "drop"
+    """Never post: withdraw it (the occurrence is over, the meeting cancelled)."""
+    WAIT = "wait"
+    """Not yet: the card it replies under is not posted yet."""
+
+
+def occurrence_over(meeting: MeetingRow, occurrence: datetime, now: datetime) -> bool:
+    """Whether the occurrence starting at `occurrence` has ended (or will never happen)."""
+    if meeting.state in (MeetingState.ENDED, MeetingState.CANCELLED):
+        return True
+    if occurrence < meeting.start_at:
+        return True  # a recurring meeting has moved on past it
+    if occurrence > meeting.start_at or meeting.state is MeetingState.LIVE:
+        return False
+    return now >= occurrence + timedelta(minutes=meeting.duration_minutes)
+
+
+def superseded(deliveries: Sequence[DeliveryRow]) -> set[int]:
+    """Ids of reminders made pointless by a later reminder of the same occurrence that is
+    due as well (the bot was down across both): only the latest goes out, late."""
+    latest: dict[tuple[str, int, datetime], DeliveryRow] = {}
+    for d in deliveries:
+        if d.kind.startswith(REMINDER_PREFIX):
+            key = (d.team_id, d.meeting_id, d.occurrence)
+            if key not in latest or d.due_at > latest[key].due_at:
+                latest[key] = d
+    keep = {d.id for d in latest.values()}
+    return {d.id for d in deliveries if d.kind.startswith(REMINDER_PREFIX) and d.id not in keep}
+
+
+def delivery_fate(delivery: DeliveryRow, meeting: MeetingRow, now: datetime) -> Fate:
+    """Reminders go out, late ones too, while their occurrence has not ended; afterwards (or
+    once cancelled) they are dropped. Start/end replies wait for the card they thread under."""
+    if delivery.kind.startswith(REMINDER_PREFIX):
+        if not meeting.channel_id or occurrence_over(meeting, delivery.occurrence, now):
+            return Fate.DROP
+        return Fate.POST
+    if meeting.message_ts is None:
+        return Fate.WAIT
+    if not meeting.message_ts or not meeting.channel_id:
+        return Fate.DROP  # the card could only be shown privately: no thread to reply in
+    return Fate.POST
+
+
 # --- the service ---------------------------------------------------------------------------
 
 
@@ -503,6 +679,249 @@ class MeetingService:
         """Meetings created at the vendor whose card never made it to Slack."""
         return await self._repo.all_workspaces_meetings_without_card(
             created_before=self._clock() - older_than
+        )
+
+    # -- live status --
+
+    async def poll_status(self) -> list[StatusChange]:
+        """Ask the vendor about every watched meeting and apply what changed.
+
+        Per app (workspaces sharing one app share the calls): one paged online list with the
+        admin token, and one history query only when a meeting we thought live has left the
+        list or a scheduled one is past its end. A failing app is skipped until next time.
+        """
+        now = self._clock()
+        watched: list[MeetingRow] = []
+        after = ("", 0)  # keyset paging by (team_id, id) from the start
+        while True:
+            page = await self._repo.all_workspaces_meetings_to_poll(
+                watching_at=now, after=after, limit=WATCH_PAGE
+            )
+            watched.extend(page)
+            if len(page) < WATCH_PAGE:
+                break
+            after = (page[-1].team_id, page[-1].id)
+        by_app: dict[tuple[str, str | None], tuple[AppCredentials, list[MeetingRow]]] = {}
+        for team_id in dict.fromkeys(m.team_id for m in watched):
+            app = await self._app(team_id)
+            if app is None:
+                continue
+            entry = by_app.setdefault((app.app_id, app.corp_id), (app, []))
+            entry[1].extend(m for m in watched if m.team_id == team_id)
+        gate = asyncio.Semaphore(POLL_CONCURRENCY)
+
+        async def one(app: AppCredentials, meetings: list[MeetingRow]) -> list[StatusChange]:
+            async with gate:
+                try:
+                    return await self._poll_app(app, meetings, now)
+                except MeetingServiceError as exc:
+                    log.warning("status poll of app %s failed: %s", app.app_id, exc.error_code)
+                    return []
+
+        results = await asyncio.gather(*(one(a, ms) for a, ms in by_app.values()))
+        return [change for changes in results for change in changes]
+
+    async def _poll_app(
+        self, app: AppCredentials, meetings: list[MeetingRow], now: datetime
+    ) -> list[StatusChange]:
+        online = {c.conference_id: c for c in await self._meetings.list_online_meetings(app, None)}
+        unsure = [
+            m
+            for m in meetings
+            if m.conference_id not in online and (m.state is MeetingState.LIVE or now >= m.end_at)
+        ]
+        unsure_ids = {m.id for m in unsure}
+        records: list[Conference] = []
+        if unsure:
+            since = min(
+                min(m.started_at or m.start_at, m.start_at)
+                - timedelta(minutes=m.duration_minutes)
+                - HISTORY_GRACE
+                for m in unsure
+            )
+            records = await self._meetings.list_history(
+                app, None, since=since, until=now + HISTORY_GRACE, query_all=True
+            )
+        by_conference: dict[str, list[Conference]] = {}
+        for record in records:
+            by_conference.setdefault(record.conference_id, []).append(record)
+        changes: list[StatusChange] = []
+        for meeting in meetings:
+            decision = decide_status(
+                meeting,
+                online=online.get(meeting.conference_id),
+                record=(
+                    pick_session(meeting, by_conference.get(meeting.conference_id, []))
+                    if meeting.id in unsure_ids
+                    else None
+                ),
+                now=now,
+            )
+            if decision is not None:
+                change = await self._apply(meeting, decision, now)
+                if change is not None:
+                    changes.append(change)
+        return changes
+
+    async def apply_push(self, push: MeetingPush) -> list[StatusChange]:
+        """Apply a verified vendor event (started / end / conclude) like the poll would.
+
+        The push names only the conference ID; every open meeting with that ID is affected.
+        """
+        if push.meeting_id is None:
+            return []
+        now = self._clock()
+        changes: list[StatusChange] = []
+        found = await self._repo.all_workspaces_meetings_to_poll(
+            conference_id=push.meeting_id, limit=WATCH_PAGE
+        )
+        for meeting in found:
+            decision: Decision | None = None
+            if push.event == "meeting.started" and meeting.state is MeetingState.SCHEDULED:
+                decision = Decision(StatusKind.STARTED, started_at=push.event_time)
+            elif push.event in ("meeting.end", "meeting.conclude") and (
+                meeting.state is MeetingState.LIVE
+            ):
+                decision = Decision(
+                    StatusKind.ENDED,
+                    started_at=meeting.started_at or meeting.start_at,
+                    ended_at=push.event_time,
+                )
+            if decision is not None:
+                change = await self._apply(meeting, decision, now)
+                if change is not None:
+                    changes.append(change)
+        return changes
+
+    async def _apply(
+        self, meeting: MeetingRow, decision: Decision, now: datetime
+    ) -> StatusChange | None:
+        """Record a decision and enqueue what it owes, in one transaction (compare-and-set:
+        another replica that saw the same change first wins and this returns None)."""
+        occurrence = meeting.start_at
+        if decision.kind is StatusKind.PARTICIPANTS and decision.participants is not None:
+            row = await self._repo.set_participant_count(
+                team_id=meeting.team_id, meeting_id=meeting.id, count=decision.participants
+            )
+            if row is None:
+                return None
+            return StatusChange(decision.kind, row, occurrence, participants=decision.participants)
+        owed: list[NewDelivery] = []
+        lasted: int | None = None
+        # An instant meeting's card already says it started.
+        if (decision.kind is StatusKind.STARTED or decision.also_started) and not (
+            meeting.is_instant
+        ):
+            owed.append(
+                NewDelivery(
+                    occurrence,
+                    STARTED,
+                    now,
+                    payload={"participants": decision.participants},
+                )
+            )
+        if decision.kind is StatusKind.ENDED and decision.started_at and decision.ended_at:
+            lasted = lasted_minutes(decision.started_at, decision.ended_at)
+            owed.append(NewDelivery(occurrence, ENDED, now, payload={"lasted_minutes": lasted}))
+        over = decision.kind in (StatusKind.ENDED, StatusKind.NOT_HELD)
+        row = await self._repo.transition_meeting(
+            team_id=meeting.team_id,
+            meeting_id=meeting.id,
+            expect_state=meeting.state,
+            expect_start=occurrence,
+            state=MeetingState.LIVE if decision.kind is StatusKind.STARTED else MeetingState.ENDED,
+            started_at=decision.started_at,
+            ended_at=decision.ended_at,
+            participant_count=decision.participants,
+            next_start=meeting.next_occurrence() if over else None,
+            deliveries=owed,
+            withdraw_reminders=over,
+        )
+        if row is None:
+            return None
+        return StatusChange(
+            decision.kind,
+            row,
+            occurrence,
+            participants=decision.participants,
+            lasted_minutes=lasted,
+            started_at=decision.started_at,
+            ended_at=decision.ended_at,
+        )
+
+    # -- deliveries (the scheduler's job queue; see storage.repo for the guarantees) --
+
+    async def claim_deliveries(
+        self, *, worker_id: str, lease_seconds: float, limit: int
+    ) -> list[ClaimedDelivery]:
+        """Lease due messages to `worker_id`, oldest first."""
+        return await self._repo.claim_due(
+            now=self._clock(), worker_id=worker_id, lease_seconds=lease_seconds, limit=limit
+        )
+
+    async def deliveries_posting(
+        self, deliveries: Sequence[DeliveryRow], *, worker_id: str
+    ) -> None:
+        """Mark claimed messages as about to be posted (see `Repository.mark_posting`)."""
+        by_team: dict[str, list[int]] = {}
+        for d in deliveries:
+            by_team.setdefault(d.team_id, []).append(d.id)
+        for team_id, ids in by_team.items():
+            await self._repo.mark_posting(
+                team_id=team_id, delivery_ids=ids, worker_id=worker_id, now=self._clock()
+            )
+
+    async def delivery_posting(
+        self, delivery: DeliveryRow, *, worker_id: str, lease_seconds: float
+    ) -> datetime | None:
+        """Renew the claim right before posting; the lease end, or None if it was lost."""
+        return await self._repo.renew_claim(
+            team_id=delivery.team_id,
+            delivery_id=delivery.id,
+            worker_id=worker_id,
+            now=self._clock(),
+            lease_seconds=lease_seconds,
+        )
+
+    async def delivery_sent(self, delivery: DeliveryRow, *, worker_id: str, slack_ts: str) -> bool:
+        """Record the Slack ts of a posted message."""
+        return await self._repo.mark_sent(
+            team_id=delivery.team_id,
+            delivery_id=delivery.id,
+            worker_id=worker_id,
+            slack_ts=slack_ts,
+            sent_at=self._clock(),
+        )
+
+    async def delivery_failed(
+        self,
+        delivery: DeliveryRow,
+        *,
+        worker_id: str,
+        error: str,
+        retry_in: timedelta,
+        posted: bool | None,
+    ) -> None:
+        """Give the message back to be retried after `retry_in`; nothing is dropped."""
+        await self._repo.release(
+            team_id=delivery.team_id,
+            delivery_id=delivery.id,
+            worker_id=worker_id,
+            error=error,
+            retry_at=self._clock() + retry_in,
+            posted=posted,
+        )
+
+    async def delivery_dropped(self, delivery: DeliveryRow, *, worker_id: str, reason: str) -> None:
+        """Withdraw a message that must never be posted."""
+        await self._repo.withdraw_delivery(
+            team_id=delivery.team_id, delivery_id=delivery.id, worker_id=worker_id, reason=reason
+        )
+
+    async def card_shown(self, meeting: MeetingRow) -> None:
+        """Record that the meeting's card now shows its current state."""
+        await self._repo.set_card_state(
+            team_id=meeting.team_id, meeting_id=meeting.id, card_state=meeting.state.value
         )
 
     async def record_event(self, *, team_id: str, event: str) -> None:
@@ -703,6 +1122,7 @@ class MeetingService:
             guest_join_url=conference.guest_join_uri or "",
             invitees=tuple(p.user_id for p in invitees),
             state=MeetingState.LIVE if spec.start is None else MeetingState.SCHEDULED,
+            occurrences=tuple(occurrences) if len(occurrences) > 1 else (),
         )
         deliveries = (
             [] if spec.start is None else reminder_deliveries(occurrences, offsets=offsets, now=now)

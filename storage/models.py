@@ -141,6 +141,13 @@ class Meeting(SQLModel, table=True):
         # meeting of its own workspace.
         UniqueConstraint("team_id", "id", name="uq_meeting_team_id"),
         Index("ix_meeting_team_state_start", "team_id", "state", "start_at"),
+        # The status poll's query: open meetings whose watch has begun.
+        Index(
+            "ix_meeting_watch_open",
+            "watch_from",
+            sqlite_where=text("state IN ('scheduled', 'live')"),
+            postgresql_where=text("state IN ('scheduled', 'live')"),
+        ),
         ForeignKeyConstraint(
             ["team_id"], ["workspace.team_id"], name="fk_meeting_workspace", ondelete="CASCADE"
         ),
@@ -173,6 +180,10 @@ class Meeting(SQLModel, table=True):
     card_state: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    watch_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """From when the status poll asks the vendor about the current occurrence."""
+    occurrences: str | None = Field(default=None, sa_type=Text)
+    """JSON list of every occurrence start (ISO, UTC) of a recurring meeting; NULL otherwise."""
 
 
 class Delivery(SQLModel, table=True):
@@ -218,6 +229,10 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
+    payload: str | None = Field(default=None, sa_type=Text)
+    """JSON facts a "started"/"ended" message reports (participants, lasted minutes)."""
+    posting_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When a post began whose outcome is unknown; a retry looks for it in Slack first."""
 
 
 class AuditLog(SQLModel, table=True):

@@ -52,6 +52,10 @@ LAST_ERROR_MAX: Final = 1000
 MAINTENANCE_BATCH: Final = 100
 """Default page size of the cross-workspace maintenance queries."""
 _OPEN_STATES: Final = (MeetingState.SCHEDULED.value, MeetingState.LIVE.value)
+WATCH_LEAD: Final = timedelta(minutes=15)
+"""The status poll watches a meeting from this long before its start (or its earliest
+reminder, if that is earlier): people often start early."""
+REMINDER_PREFIX: Final = "reminder:"
 
 
 def _utc_now() -> datetime:
@@ -121,9 +125,13 @@ class NewMeeting:
     recurrence: Mapping[str, object] | None = None
     guest_join_url: str | None = None
     invitees: tuple[str, ...] = ()
+    occurrences: tuple[datetime, ...] = ()
+    """Every start of a recurring meeting (the first is `start_at`); empty for a one-off."""
 
     def __post_init__(self) -> None:
         _require_aware(self.start_at)
+        for start in self.occurrences:
+            _require_aware(start)
         if self.duration_minutes <= 0:
             raise ValueError("duration_minutes must be positive")
 
@@ -159,15 +167,27 @@ class MeetingRow:
     card_state: str | None
     created_at: datetime
     updated_at: datetime
+    watch_from: datetime | None = None
+    """From when the status poll asks the vendor about the current occurrence."""
+    occurrences: tuple[datetime, ...] = ()
+    """Every start of a recurring meeting; empty for a one-off."""
+
+    def next_occurrence(self) -> datetime | None:
+        """The first occurrence after the current one (`start_at`), if any."""
+        return next((s for s in self.occurrences if s > self.start_at), None)
 
 
 @dataclass(frozen=True, slots=True)
 class NewDelivery:
-    """A message the bot will owe: `kind` is 'reminder:<minutes>', 'started' or 'ended'."""
+    """A message the bot will owe: `kind` is 'reminder:<minutes>', 'started' or 'ended'.
+
+    `payload` holds the facts a "started"/"ended" message reports, fixed when they were seen.
+    """
 
     occurrence: datetime
     kind: str
     due_at: datetime
+    payload: Mapping[str, object] | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.occurrence)
@@ -191,6 +211,9 @@ class DeliveryRow:
     attempts: int
     withdrawn_at: datetime | None
     last_error: str | None
+    payload: Mapping[str, object] | None = None
+    posting_at: datetime | None = None
+    """When a post began whose outcome is unknown: look for it in Slack before posting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +312,8 @@ def _meeting_row(m: Meeting) -> MeetingRow:
         card_state=m.card_state,
         created_at=m.created_at,
         updated_at=m.updated_at,
+        watch_from=m.watch_from,
+        occurrences=tuple(datetime.fromisoformat(s) for s in json.loads(m.occurrences or "[]")),
     )
 
 
@@ -307,7 +332,23 @@ def _delivery_row(d: Delivery) -> DeliveryRow:
         attempts=d.attempts,
         withdrawn_at=d.withdrawn_at,
         last_error=d.last_error,
+        payload=None if d.payload is None else json.loads(d.payload),
+        posting_at=d.posting_at,
     )
+
+
+def _watch_from(start: datetime, deliveries: Sequence[NewDelivery]) -> datetime:
+    """When the status poll starts watching the occurrence at `start`."""
+    reminders = [
+        d.due_at for d in deliveries if d.occurrence == start and d.kind.startswith(REMINDER_PREFIX)
+    ]
+    return min([start - WATCH_LEAD, *reminders])
+
+
+def _encode_occurrences(starts: Sequence[datetime]) -> str | None:
+    if len(starts) < 2:
+        return None
+    return json.dumps(sorted(s.astimezone(UTC).isoformat() for s in starts))
 
 
 def _audit_entry(a: AuditLog) -> AuditEntry:
@@ -626,6 +667,8 @@ class Repository:
                     invitees=_dumps(list(meeting.invitees)),
                     created_at=now,
                     updated_at=now,
+                    watch_from=_watch_from(meeting.start_at, deliveries),
+                    occurrences=_encode_occurrences(meeting.occurrences),
                 )
                 .on_conflict_do_nothing(index_elements=["team_id", "conference_id"])
                 .returning(col(Meeting.id))
@@ -639,6 +682,7 @@ class Repository:
                         occurrence=d.occurrence,
                         kind=d.kind,
                         due_at=d.due_at,
+                        payload=None if d.payload is None else _dumps(d.payload),
                     )
                     for d in deliveries
                 )
@@ -778,23 +822,171 @@ class Repository:
             return [_meeting_row(r) for r in (await session.exec(query)).all()]
 
     async def all_workspaces_meetings_to_poll(
-        self, *, starting_before: datetime, limit: int = MAINTENANCE_BATCH
+        self,
+        *,
+        starting_before: datetime | None = None,
+        watching_at: datetime | None = None,
+        conference_id: str | None = None,
+        after: tuple[str, int] | None = None,
+        limit: int = MAINTENANCE_BATCH,
     ) -> list[MeetingRow]:
-        """Open meetings that start before `starting_before` (now + the poll lead), by team.
+        """Open meetings the status machinery looks at, by (team_id, start, id) -- or by
+        (team_id, id) when paging with `after`.
+
+        Filters (all optional, combined): `starting_before` (start before now + a lead),
+        `watching_at` (the watch has begun: `watch_from <= watching_at`), `conference_id`
+        (the vendor's push names only that). Page with `after` = (team_id, id) of the last
+        row of the previous page.
 
         Cross-workspace on purpose: the status poll batches vendor calls per workspace.
         """
         async with self._tx() as session:
+            query = select(Meeting).where(col(Meeting.state).in_(_OPEN_STATES))
+            if starting_before is not None:
+                query = query.where(col(Meeting.start_at) < starting_before)
+            if watching_at is not None:
+                query = query.where(col(Meeting.watch_from) <= watching_at)
+            if conference_id is not None:
+                query = query.where(Meeting.conference_id == conference_id)
+            if after is None:
+                query = query.order_by(col(Meeting.team_id), col(Meeting.start_at), col(Meeting.id))
+            else:
+                team, last_id = after
+                query = query.where(
+                    or_(
+                        col(Meeting.team_id) > team,
+                        (col(Meeting.team_id) == team) & (col(Meeting.id) > last_id),
+                    )
+                ).order_by(col(Meeting.team_id), col(Meeting.id))
+            return [_meeting_row(r) for r in (await session.exec(query.limit(limit))).all()]
+
+    async def transition_meeting(
+        self,
+        *,
+        team_id: str,
+        meeting_id: int,
+        expect_state: MeetingState,
+        expect_start: datetime,
+        state: MeetingState,
+        started_at: datetime | None = None,
+        ended_at: datetime | None = None,
+        participant_count: int | None = None,
+        next_start: datetime | None = None,
+        deliveries: Sequence[NewDelivery] = (),
+        withdraw_reminders: bool = False,
+    ) -> MeetingRow | None:
+        """Apply a live-status change and enqueue what it owes, atomically.
+
+        Compare-and-set: nothing happens (None) unless the meeting is still in `expect_state`
+        at the occurrence `expect_start`, so two replicas seeing the same change apply it
+        once. `withdraw_reminders` withdraws the unsent reminders of that occurrence (it is
+        over). `next_start` moves a recurring meeting on to that occurrence: it is scheduled
+        again and its live facts are cleared.
+        """
+        async with self._tx() as session:
             query = (
                 select(Meeting)
-                .where(
-                    col(Meeting.state).in_(_OPEN_STATES),
-                    col(Meeting.start_at) < starting_before,
-                )
-                .order_by(col(Meeting.team_id), col(Meeting.start_at), col(Meeting.id))
-                .limit(limit)
+                .where(Meeting.team_id == team_id, Meeting.id == meeting_id)
+                .with_for_update()
             )
-            return [_meeting_row(r) for r in (await session.exec(query)).all()]
+            row = (await session.exec(query)).one_or_none()
+            if row is None or row.state != expect_state.value or row.start_at != expect_start:
+                return None
+            now = self._clock()
+            if next_start is not None:
+                pending = select(col(Delivery.due_at)).where(
+                    Delivery.team_id == team_id,
+                    Delivery.meeting_id == meeting_id,
+                    Delivery.occurrence == next_start,
+                    col(Delivery.kind).startswith(REMINDER_PREFIX),
+                    col(Delivery.withdrawn_at).is_(None),
+                )
+                dues = list((await session.exec(pending)).all())
+                row.state = MeetingState.SCHEDULED.value
+                row.start_at = next_start
+                row.end_at = next_start + timedelta(minutes=row.duration_minutes)
+                row.watch_from = min([next_start - WATCH_LEAD, *dues])
+                row.started_at = row.ended_at = row.participant_count = None
+            else:
+                row.state = MeetingState(state).value
+                if started_at is not None:
+                    row.started_at = started_at
+                if ended_at is not None:
+                    row.ended_at = ended_at
+                if participant_count is not None:
+                    row.participant_count = participant_count
+            row.updated_at = now
+            if withdraw_reminders:
+                await session.exec(
+                    update(Delivery)
+                    .where(
+                        col(Delivery.team_id) == team_id,
+                        col(Delivery.meeting_id) == meeting_id,
+                        col(Delivery.occurrence) == expect_start,
+                        col(Delivery.kind).startswith(REMINDER_PREFIX),
+                        col(Delivery.sent_at).is_(None),
+                        col(Delivery.withdrawn_at).is_(None),
+                    )
+                    .values(withdrawn_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+            if deliveries:
+                await session.exec(
+                    _insert(session, Delivery)
+                    .values(
+                        [
+                            {
+                                "team_id": team_id,
+                                "meeting_id": meeting_id,
+                                "occurrence": d.occurrence,
+                                "kind": d.kind,
+                                "due_at": d.due_at,
+                                "attempts": 0,
+                                "payload": None if d.payload is None else _dumps(d.payload),
+                            }
+                            for d in deliveries
+                        ]
+                    )
+                    .on_conflict_do_nothing(
+                        index_elements=["team_id", "meeting_id", "occurrence", "kind"]
+                    )
+                )
+            await session.flush()
+            return _meeting_row(row)
+
+    async def set_participant_count(
+        self, *, team_id: str, meeting_id: int, count: int
+    ) -> MeetingRow | None:
+        """Record a live meeting's head count; the row only if the count changed."""
+        async with self._tx() as session:
+            stmt = (
+                update(Meeting)
+                .where(
+                    col(Meeting.team_id) == team_id,
+                    col(Meeting.id) == meeting_id,
+                    col(Meeting.state) == MeetingState.LIVE.value,
+                    or_(
+                        col(Meeting.participant_count).is_(None),
+                        col(Meeting.participant_count) != count,
+                    ),
+                )
+                .values(participant_count=count, updated_at=self._clock())
+                .execution_options(synchronize_session=False)
+            )
+            if (await session.exec(stmt)).rowcount != 1:
+                return None
+            row = await self._meeting(session, team_id, meeting_id)
+            return None if row is None else _meeting_row(row)
+
+    async def set_card_state(self, *, team_id: str, meeting_id: int, card_state: str) -> None:
+        """Record the state the meeting's card last showed."""
+        async with self._tx() as session:
+            await session.exec(
+                update(Meeting)
+                .where(col(Meeting.team_id) == team_id, col(Meeting.id) == meeting_id)
+                .values(card_state=card_state)
+                .execution_options(synchronize_session=False)
+            )
 
     # deliveries
 
@@ -829,6 +1021,7 @@ class Repository:
                             "kind": d.kind,
                             "due_at": d.due_at,
                             "attempts": 0,
+                            "payload": None if d.payload is None else _dumps(d.payload),
                         }
                         for d in deliveries
                     ]
@@ -910,6 +1103,81 @@ class Repository:
                 for d in claimed
             ]
 
+    async def renew_claim(
+        self,
+        *,
+        team_id: str,
+        delivery_id: int,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float,
+    ) -> datetime | None:
+        """Extend `worker_id`'s claim to now + lease and mark a post as begun (`posting_at`);
+        call it right before posting.
+
+        The new lease end, or None if the claim is no longer this worker's (another worker
+        took it over after it expired) or the delivery was sent or withdrawn meanwhile.
+        """
+        until = now + timedelta(seconds=lease_seconds)
+        async with self._tx() as session:
+            stmt = (
+                update(Delivery)
+                .where(
+                    col(Delivery.team_id) == team_id,
+                    col(Delivery.id) == delivery_id,
+                    col(Delivery.claimed_by) == worker_id,
+                    col(Delivery.sent_at).is_(None),
+                    col(Delivery.withdrawn_at).is_(None),
+                )
+                .values(claimed_until=until, posting_at=func.coalesce(Delivery.posting_at, now))
+                .execution_options(synchronize_session=False)
+            )
+            return until if (await session.exec(stmt)).rowcount == 1 else None
+
+    async def mark_posting(
+        self, *, team_id: str, delivery_ids: Sequence[int], worker_id: str, now: datetime
+    ) -> None:
+        """Mark claimed deliveries as about to be posted (`posting_at`), in one statement:
+        from here on a worker that takes one over looks for an earlier post first."""
+        if not delivery_ids:
+            return
+        async with self._tx() as session:
+            await session.exec(
+                update(Delivery)
+                .where(
+                    col(Delivery.team_id) == team_id,
+                    col(Delivery.id).in_(list(delivery_ids)),
+                    col(Delivery.claimed_by) == worker_id,
+                    col(Delivery.posting_at).is_(None),
+                )
+                .values(posting_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def withdraw_delivery(
+        self, *, team_id: str, delivery_id: int, worker_id: str, reason: str
+    ) -> bool:
+        """Withdraw one claimed delivery that must never be posted (its meeting is over,
+        or Slack refuses the channel for good), recording why."""
+        async with self._tx() as session:
+            stmt = (
+                update(Delivery)
+                .where(
+                    col(Delivery.team_id) == team_id,
+                    col(Delivery.id) == delivery_id,
+                    col(Delivery.claimed_by) == worker_id,
+                    col(Delivery.sent_at).is_(None),
+                    col(Delivery.withdrawn_at).is_(None),
+                )
+                .values(
+                    withdrawn_at=self._clock(),
+                    claimed_until=None,
+                    last_error=reason[:LAST_ERROR_MAX],
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return (await session.exec(stmt)).rowcount == 1
+
     async def mark_sent(
         self, *, team_id: str, delivery_id: int, worker_id: str, slack_ts: str, sent_at: datetime
     ) -> bool:
@@ -946,11 +1214,14 @@ class Repository:
         worker_id: str,
         error: str,
         retry_at: datetime | None = None,
+        posted: bool | None = None,
     ) -> bool:
         """Give a claimed delivery back after a failed post, recording the error.
 
-        It is claimable again at once, or from `retry_at` (backoff). False if the claim is
-        no longer this worker's or the delivery was sent.
+        It is claimable again at once, or from `retry_at` (backoff). `posted=False` says
+        Slack answered and certainly did not post (clears `posting_at`: no lookup needed on
+        retry); None leaves an unknown outcome marked. False if the claim is no longer this
+        worker's or the delivery was sent.
         """
         async with self._tx() as session:
             stmt = (
@@ -961,7 +1232,12 @@ class Repository:
                     col(Delivery.claimed_by) == worker_id,
                     col(Delivery.sent_at).is_(None),
                 )
-                .values(claimed_by=None, claimed_until=retry_at, last_error=error[:LAST_ERROR_MAX])
+                .values(
+                    claimed_by=None,
+                    claimed_until=retry_at,
+                    last_error=error[:LAST_ERROR_MAX],
+                    **({"posting_at": None} if posted is False else {}),
+                )
                 .execution_options(synchronize_session=False)
             )
             return (await session.exec(stmt)).rowcount == 1

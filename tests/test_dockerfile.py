@@ -13,7 +13,9 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 def instructions(keyword: str) -> list[str]:
     joined = DOCKERFILE.replace("\\\n", " ")
-    return [line.split(None, 1)[1] for line in joined.splitlines() if line.startswith(keyword + " ")]
+    return [
+        line.split(None, 1)[1] for line in joined.splitlines() if line.startswith(keyword + " ")
+    ]
 
 
 def test_every_configuration_name_it_mentions_is_a_setting() -> None:

@@ -1,60 +1,52 @@
 """A local fake of the Slack Web API that records every call, plus signed-request helpers.
 
+The request shaping and signing are the product's (`bot.demo.wire`), re-exported here.
+
 Served over real HTTP (see `serve_asgi`); answers are shaped like Slack's. The bot reaches
 it through MEETBOT_SLACK_API_URL. `response_url`s handed to the bot point here too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
 import time
-import urllib.parse
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.demo import wire
+from bot.demo.wire import (
+    SlackUser,
+    interaction_body,
+    parse_api_args,
+    slack_escape,
+    slash_command_body,
+)
+
+__all__ = [
+    "BOT_TOKEN",
+    "SIGNING_SECRET",
+    "Call",
+    "FakeSlack",
+    "SlackUser",
+    "build_fake_slack_app",
+    "interaction_body",
+    "signed_headers",
+    "slack_escape",
+    "slash_command_body",
+]
+
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
-
-
-@dataclass(frozen=True)
-class SlackUser:
-    """A users.info fixture."""
-
-    id: str
-    team_id: str
-    name: str
-    tz: str = "America/Los_Angeles"
-    email: str | None = None
-    is_admin: bool = False
-    is_owner: bool = False
-    is_bot: bool = False
-
-    def as_slack(self) -> dict[str, Any]:
-        profile: dict[str, Any] = {"real_name": self.name, "display_name": self.name}
-        if self.email:
-            profile["email"] = self.email
-        return {
-            "id": self.id,
-            "team_id": self.team_id,
-            "name": self.name.lower(),
-            "real_name": self.name,
-            "tz": self.tz,
-            "tz_label": self.tz,
-            "is_admin": self.is_admin,
-            "is_owner": self.is_owner,
-            "is_bot": self.is_bot,
-            "deleted": False,
-            "profile": profile,
-        }
 
 
 @dataclass
@@ -77,12 +69,69 @@ class FakeSlack:
     """Web API method -> queue of Slack error codes to answer with, one per call."""
     rate_limit: dict[str, int] = field(default_factory=dict)
     """Web API method -> number of calls to answer with HTTP 429 (Retry-After: 1)."""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    """Every message posted (chat.postMessage answered ok), as conversations.history shows it."""
+    holds: dict[str, str] = field(default_factory=dict)
+    """Web API method -> "before" (hold the request before it is recorded) or "after" (record
+    and post it, then hold the answer). See `hold` and `release`."""
+    _held: Counter[str] = field(default_factory=Counter)
+    _dropping: set[str] = field(default_factory=set)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
+
+    def hold(self, method: str, phase: str) -> None:
+        """Hold calls to `method` "before" recording them or "after" answering them."""
+        if phase not in ("before", "after"):
+            raise ValueError("phase is 'before' or 'after'")
+        with self._lock:
+            self.holds[method] = phase
+            self._dropping.discard(method)
+
+    def release(self, method: str, *, drop: bool = False) -> None:
+        """Stop holding `method`. With `drop`, requests held "before" are never recorded:
+        they answer 503, as if they never reached Slack."""
+        with self._lock:
+            self.holds.pop(method, None)
+            if drop:
+                self._dropping.add(method)
+
+    def wait_held(self, method: str, count: int = 1, timeout: float = 10) -> None:
+        """Block until `count` calls of `method` are being held."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._held[method] < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no held call to {method}")
+                self._changed.wait(left)
+
+    def delivery_posts(self) -> Counter[int]:
+        """How many messages were posted per delivery id (message metadata)."""
+        with self._lock:
+            return Counter(
+                d for m in self.messages if (d := _delivery_id(m.get("metadata"))) is not None
+            )
+
+    async def _wait_hold(self, method: str, phase: str) -> bool:
+        """Wait while `method` is held in `phase`; True if the held request must be dropped."""
+        with self._changed:
+            if self.holds.get(method) != phase:
+                return False
+            self._held[method] += 1
+            self._changed.notify_all()
+        try:
+            while True:
+                with self._lock:
+                    if self.holds.get(method) != phase:
+                        return method in self._dropping
+                await asyncio.sleep(0.02)
+        finally:
+            with self._changed:
+                self._held[method] -= 1
 
     def add_users(self, *users: SlackUser) -> None:
         for user in users:
@@ -133,7 +182,14 @@ class FakeSlack:
                 ts = self._next_ts()
                 channel = str(args.get("channel"))
                 message = {"type": "message", "ts": ts, "text": args.get("text"), "bot_id": "BBOT"}
+                stored = {**message, "channel": channel, "metadata": _as_dict(args.get("metadata"))}
+                if args.get("thread_ts"):
+                    stored["thread_ts"] = str(args["thread_ts"])
+                with self._lock:
+                    self.messages.append(stored)
                 return {"ok": True, "channel": channel, "ts": ts, "message": message}
+            case "conversations.history" | "conversations.replies":
+                return self._history(method, args)
             case "chat.update":
                 return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
             case "chat.postEphemeral":
@@ -146,6 +202,42 @@ class FakeSlack:
             case _:
                 return {"ok": True}
 
+    def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            found = [
+                m for m in self.messages if m["channel"] == channel and float(m["ts"]) > oldest
+            ]
+        if method == "conversations.history":
+            found = [m for m in found if m.get("thread_ts") in (None, m["ts"])]
+            found.reverse()  # newest first
+        else:
+            parent = str(args.get("ts"))
+            found = [m for m in found if m["ts"] == parent or m.get("thread_ts") == parent]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = found[start : start + limit]
+        shown = [
+            {k: v for k, v in m.items() if k != "channel" and (with_metadata or k != "metadata")}
+            for m in page
+        ]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": shown,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+
+def _delivery_id(metadata: Any) -> int | None:
+    if not isinstance(metadata, dict) or metadata.get("event_type") != "meetbot_delivery":
+        return None
+    value = (metadata.get("event_payload") or {}).get("delivery_id")
+    return value if isinstance(value, int) else None
+
 
 def _as_dict(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
@@ -155,16 +247,9 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 async def _parse_args(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if request.headers.get("content-type", "").startswith("application/json"):
-        parsed = json.loads(body or b"{}")
-        return parsed if isinstance(parsed, dict) else {}
-    args: dict[str, Any] = dict(urllib.parse.parse_qsl(body.decode()))
-    args.update(request.query_params)
-    for key in ("blocks", "attachments", "view", "metadata"):
-        if isinstance(args.get(key), str):
-            args[key] = json.loads(args[key])
-    return args
+    return parse_api_args(
+        await request.body(), request.headers.get("content-type", ""), request.query_params
+    )
 
 
 def build_fake_slack_app(state: FakeSlack) -> Starlette:
@@ -173,6 +258,8 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
     async def api(request: Request) -> Response:
         method = request.path_params["method"]
         args = await _parse_args(request)
+        if await state._wait_hold(method, "before"):
+            return JSONResponse({"ok": False, "error": "dropped"}, status_code=503)
         state._record(method, args)
         left = state.rate_limit.get(method, 0)
         if left:
@@ -180,7 +267,9 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
             return JSONResponse(
                 {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"}
             )
-        return JSONResponse(state.answer(method, args))
+        answer = state.answer(method, args)
+        await state._wait_hold(method, "after")
+        return JSONResponse(answer)
 
     async def response_url(request: Request) -> Response:
         args = await _parse_args(request)
@@ -192,7 +281,9 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
         method = request.query_params.get("method")
         with state._lock:
             calls = [c for c in state.calls if method is None or c.method == method]
-            return JSONResponse([{"method": c.method, "args": c.args, "wall": c.wall} for c in calls])
+            return JSONResponse(
+                [{"method": c.method, "args": c.args, "wall": c.wall} for c in calls]
+            )
 
     return Starlette(
         routes=[
@@ -207,56 +298,9 @@ def signed_headers(
     body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
 ) -> dict[str, str]:
     """Headers exactly as Slack signs a request body (v0 HMAC-SHA256)."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    assert signature is not None
-    return {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature,
-    }
-
-
-def slash_command_body(
-    text: str,
-    *,
-    user_id: str,
-    team_id: str,
-    channel_id: str = "C1",
-    response_url: str,
-    trigger_id: str = "trigger-1",
-) -> str:
-    """A form-encoded `/meet` request body; `text` exactly as Slack would send it.
-
-    With should_escape: true Slack escapes `&`, `<`, `>` in what the user typed (see
-    `slack_escape`) and sends mentions as `<@U123|name>`.
-    """
-    return urllib.parse.urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": team_id,
-            "team_domain": team_id.lower(),
-            "channel_id": channel_id,
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": "/meet",
-            "text": text,
-            "api_app_id": "A1",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
+    return wire.signed_headers(
+        body, secret=secret, timestamp=int(time.time()) if timestamp is None else timestamp
     )
-
-
-def slack_escape(typed: str) -> str:
-    """What Slack does to literal text a user typed before sending it to the app."""
-    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def interaction_body(payload: Mapping[str, Any]) -> str:
-    """A form-encoded interactivity request (`payload=<json>`), as Slack sends it."""
-    return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
 def main() -> None:

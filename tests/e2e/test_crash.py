@@ -1,0 +1,231 @@
+"""Exactly once across crashes and replicas: real `meetbot serve` processes, killed with
+SIGKILL at the three points a post can be interrupted, and three replicas on one PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from storage.db import upgrade
+from storage.repo import DeliveryRow
+from tests.conftest import Database
+from tests.e2e.conftest import APP_ID, APP_KEY
+from tests.e2e.scheduling import now, repository, seed
+from tests.fakes.sandbox import RunningSandbox
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+
+pytestmark = pytest.mark.slow
+
+MEETBOT = Path(sys.executable).with_name("meetbot")
+
+
+@dataclass
+class Fleet:
+    """Starts `meetbot serve` processes configured like make_settings (1 s tick and claim)."""
+
+    env: dict[str, str]
+    logs: Path
+
+    @contextlib.contextmanager
+    def serve(self, name: str) -> Iterator[subprocess.Popen[bytes]]:
+        port = _free_port()
+        log = (self.logs / f"{name}.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603 -- our own console script, fixed arguments
+            [str(MEETBOT), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={**self.env, "PORT": str(port)},
+            cwd=self.logs,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_healthy(process, f"http://127.0.0.1:{port}/healthz")
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+            process.wait(10)
+            log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"meetbot serve exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError("meetbot serve did not become healthy")
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+@pytest.fixture
+def fleet(
+    sandbox: RunningSandbox,
+    fake_slack: tuple[FakeSlack, str],
+    empty_database: Database,
+    tmp_path: Path,
+) -> Fleet:
+    upgrade(empty_database.url)  # seeding happens before the first process migrates
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEETBOT_", "SLACK_", "PORT"))}
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        MEETBOT_SLACK_API_URL=f"{fake_slack[1]}/api/",
+        MEETBOT_HCM_BASE_URL=sandbox.base_url,
+        MEETBOT_HCM_APP_ID=APP_ID,
+        MEETBOT_HCM_APP_KEY=APP_KEY,
+        MEETBOT_DATABASE_URL=empty_database.url,
+        MEETBOT_SECRET_KEY=Fernet.generate_key().decode(),
+        MEETBOT_DATA_DIR=str(tmp_path / "data"),
+        MEETBOT_TICK_SECONDS="1",
+        MEETBOT_STATUS_POLL_SECONDS="2",
+        MEETBOT_CLAIM_SECONDS="1",
+    )
+    return Fleet(env, tmp_path)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def _seed_due(url: str, conference_id: str, channel: str) -> int:
+    async with repository(url) as repo:
+        t0 = now()
+        meeting = await seed(
+            repo,
+            conference_id=conference_id,
+            channel=channel,
+            start=t0 + timedelta(minutes=10),
+            reminders=[(10, t0)],
+        )
+        rows = await repo.deliveries(team_id="T1", meeting_id=meeting.id)
+        return rows[0].id
+
+
+async def _rows(url: str) -> dict[int, DeliveryRow]:
+    async with repository(url) as repo:
+        out: dict[int, DeliveryRow] = {}
+        for meeting_id in range(1, 400):
+            for row in await repo.deliveries(team_id="T1", meeting_id=meeting_id):
+                out[row.id] = row
+        return out
+
+
+def _wait_sent(url: str, delivery_id: int, within: float = 15) -> DeliveryRow:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        row: DeliveryRow | None = run(_rows(url)).get(delivery_id)
+        if row is not None and row.sent_at is not None:
+            return row
+        time.sleep(0.1)
+    raise AssertionError(f"delivery {delivery_id} was never recorded as sent")
+
+
+def test_kill_9_at_every_point_of_a_post_still_posts_each_message_once(
+    fleet: Fleet, fake_slack: tuple[FakeSlack, str], empty_database: Database
+) -> None:
+    slack, url = fake_slack[0], empty_database.url
+    first = run(_seed_due(url, "910000001", "C1"))
+
+    # 1. Killed after claiming: Slack never received the post.
+    slack.hold("chat.postMessage", "before")
+    with fleet.serve("one") as process:
+        slack.wait_held("chat.postMessage")
+        kill(process)
+    slack.release("chat.postMessage", drop=True)
+    assert slack.delivery_posts() == {}
+
+    # 2. Killed after Slack posted it, before the bot heard back (nothing recorded).
+    slack.hold("chat.postMessage", "after")
+    with fleet.serve("two") as process:
+        slack.wait_held("chat.postMessage")
+        kill(process)
+    slack.release("chat.postMessage")
+    assert slack.delivery_posts() == {first: 1}
+    assert run(_rows(url))[first].sent_at is None
+
+    # 3. Killed right after recording a post: the restart finds the first message's post
+    # through its metadata, and posts the second message once.
+    second = run(_seed_due(url, "910000002", "C2"))
+    with fleet.serve("three") as process:
+        recorded = _wait_sent(url, second)
+        kill(process)
+    assert slack.calls_to("conversations.history"), "the unknown outcome was looked up"
+    with fleet.serve("four"):
+        found = _wait_sent(url, first)
+        time.sleep(3)
+    assert slack.delivery_posts() == {first: 1, second: 1}
+    posted = {m["metadata"]["event_payload"]["delivery_id"]: m["ts"] for m in slack.messages}
+    assert found.slack_ts == posted[first]
+    assert run(_rows(url))[second].slack_ts == recorded.slack_ts == posted[second]
+
+
+async def _seed_many(url: str, count: int, channels: int, due_in: float) -> list[int]:
+    async with repository(url) as repo:
+        t0 = now()
+        due = t0 + timedelta(seconds=due_in)
+        ids = []
+        for i in range(count):
+            meeting = await seed(
+                repo,
+                conference_id=str(920000000 + i),
+                channel=f"C{i % channels:03d}",
+                start=due + timedelta(minutes=10),
+                reminders=[(10, due)],
+            )
+            ids.append(meeting.id)
+        return ids
+
+
+def test_three_replicas_post_300_reminders_once_each_within_a_minute(
+    fleet: Fleet, fake_slack: tuple[FakeSlack, str], empty_database: Database
+) -> None:
+    if empty_database.backend != "postgresql":
+        pytest.skip("replicas share a database only on PostgreSQL (SQLite is single-process)")
+    slack, url = fake_slack[0], empty_database.url
+    run(_seed_many(url, 300, channels=30, due_in=8))
+    due = time.monotonic() + 8
+    with contextlib.ExitStack() as stack:
+        for name in ("a", "b", "c"):
+            stack.enter_context(fleet.serve(name))
+        deadline = due + 60
+        while len(slack.delivery_posts()) < 300 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        done = time.monotonic()
+        time.sleep(3)  # anything late would be a duplicate
+    posts = slack.delivery_posts()
+    assert len(posts) == 300, f"lost: {300 - len(posts)}"
+    assert set(posts.values()) == {1}, "duplicates"
+    assert done - due <= 60
+    rows = run(_rows(url))
+    assert all(r.sent_at is not None for r in rows.values())
+    workers = {r.claimed_by for r in rows.values()}
+    assert len(workers) >= 2, "the replicas shared the work"

@@ -1,0 +1,450 @@
+"""Reminders and live status end to end: the bot's scheduler against the fake Slack and the
+vendor sandbox, on every database backend (1 s tick, 2 s poll, 1 s claim)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.huawei.webhook import push_signature
+from bot.slack.blocks import format_duration
+from storage.models import MeetingState
+from storage.repo import DeliveryRow, NewDelivery
+from tests.conftest import Database
+from tests.e2e.scheduling import Bot, eventually, now, repository, running_bot, seed
+from tests.fakes.sandbox import RunningSandbox
+from tests.fakes.slack_api import Call, FakeSlack
+
+TICK, POLL = 1.0, 2.0
+
+
+StartBot = Callable[..., AbstractContextManager[Bot]]
+
+
+@pytest.fixture
+def start_bot(
+    sandbox: RunningSandbox,
+    fake_slack: tuple[FakeSlack, str],
+    empty_database: Database,
+    tmp_path: Path,
+) -> StartBot:
+    """Start the bot with settings overrides (`with start_bot(claim_seconds=10) as bot:`)."""
+
+    def start(**overrides: Any) -> AbstractContextManager[Bot]:
+        return running_bot(sandbox, fake_slack, empty_database.url, tmp_path, **overrides)
+
+    return start
+
+
+@pytest.fixture
+def bot(start_bot: StartBot) -> Iterator[Bot]:
+    with start_bot() as running:
+        yield running
+
+
+def delivery_posts(slack: FakeSlack) -> list[dict[str, Any]]:
+    """Posted messages that carry a delivery id, oldest first."""
+    with slack._lock:
+        return [m for m in slack.messages if m.get("metadata")]
+
+
+def post_calls(slack: FakeSlack, channel: str) -> list[Call]:
+    return [
+        c
+        for c in slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == channel and c.args.get("metadata")
+    ]
+
+
+def text_of(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def sent(rows: list[DeliveryRow]) -> dict[str, str | None]:
+    return {d.kind: d.slack_ts for d in rows if d.sent_at is not None}
+
+
+async def test_due_reminders_are_posted_once_with_join_time_and_metadata(bot: Bot) -> None:
+    slack = bot.harness.slack
+    t0 = now()
+    async with repository(bot.database_url) as repo:
+        soon = await seed(
+            repo,
+            conference_id="900000001",
+            channel="C1",
+            start=t0 + timedelta(minutes=10),
+            reminders=[(10, t0 - timedelta(seconds=1))],
+        )
+        imminent = await seed(
+            repo,
+            conference_id="900000002",
+            channel="C2",
+            start=t0 + timedelta(seconds=1),
+            reminders=[(0, t0 + timedelta(seconds=1))],
+        )
+        posts = await eventually(
+            lambda: _at_least(delivery_posts(slack), 2), what="two reminder posts"
+        )
+        by_channel = {p["channel"]: p for p in posts}
+        assert "starts in 10 min" in by_channel["C1"]["text"]
+        assert "starting now" in by_channel["C2"]["text"]
+        c1 = post_calls(slack, "C1")[0].args
+        assert "https://join.example/900000001" in text_of(c1["blocks"])
+        assert "meet_join" in text_of(c1["blocks"])
+        for meeting_id in (soon.id, imminent.id):
+            await eventually(partial(_sent_reminder, repo, meeting_id), what="recorded ts")
+        rows = {
+            m.id: await repo.deliveries(team_id="T1", meeting_id=m.id) for m in (soon, imminent)
+        }
+        # The recorded ts is the one Slack answered, and the metadata names the row.
+        for meeting_id, channel in ((soon.id, "C1"), (imminent.id, "C2")):
+            row = rows[meeting_id][0]
+            assert row.slack_ts == by_channel[channel]["ts"]
+            assert by_channel[channel]["metadata"] == {
+                "event_type": "meetbot_delivery",
+                "event_payload": {"delivery_id": row.id},
+            }
+        await asyncio.sleep(2 * TICK + 0.5)
+        assert set(slack.delivery_posts().values()) == {1}
+        assert len(slack.delivery_posts()) == 2
+
+
+async def _sent_reminder(repo: Any, meeting_id: int) -> bool:
+    rows: list[DeliveryRow] = await repo.deliveries(team_id="T1", meeting_id=meeting_id)
+    return all(d.sent_at is not None for d in rows)
+
+
+def _at_least(items: list[Any], count: int) -> Any:
+    async def check() -> list[Any] | None:
+        return items if len(items) >= count else None
+
+    return check()
+
+
+async def test_missed_reminder_goes_out_late_with_true_time_or_is_dropped(bot: Bot) -> None:
+    slack = bot.harness.slack
+    t0 = now()
+    async with repository(bot.database_url) as repo:
+        # The bot was down across both reminders of a meeting still running ...
+        running = await seed(
+            repo,
+            conference_id="900000011",
+            channel="C1",
+            start=t0 - timedelta(minutes=3),
+            reminders=[(10, t0 - timedelta(minutes=13)), (0, t0 - timedelta(minutes=3))],
+        )
+        # ... and across the reminder of a meeting that is already over.
+        over = await seed(
+            repo,
+            conference_id="900000012",
+            channel="C2",
+            start=t0 - timedelta(minutes=60),
+            reminders=[(10, t0 - timedelta(minutes=70))],
+        )
+        await eventually(lambda: _at_least(delivery_posts(slack), 1), what="the late reminder")
+        await asyncio.sleep(3 * TICK)
+        posts = delivery_posts(slack)
+        assert [p["channel"] for p in posts] == ["C1"], "one late reminder, none for the past"
+        assert "started 3 min ago" in posts[0]["text"]
+        assert set(slack.delivery_posts().values()) == {1}
+        late = await repo.deliveries(team_id="T1", meeting_id=running.id)
+        assert sorted(d.kind for d in late if d.sent_at) == ["reminder:0"]
+        assert [d.kind for d in late if d.withdrawn_at] == ["reminder:10"]
+        gone = await repo.deliveries(team_id="T1", meeting_id=over.id)
+        assert all(d.withdrawn_at is not None and d.sent_at is None for d in gone)
+
+
+async def test_cancelling_withdraws_pending_reminders(bot: Bot) -> None:
+    harness = bot.harness
+    harness.command("Retro tomorrow 4pm")
+    harness.slack.wait_for("chat.postMessage")
+    conference_id = str(harness.sandbox.meetings()[0]["conference_id"])
+    async with repository(bot.database_url) as repo:
+        meeting = await repo.get_meeting_by_conference(team_id="T1", conference_id=conference_id)
+        assert meeting is not None
+        pending = await repo.deliveries(team_id="T1", meeting_id=meeting.id)
+        assert sorted(d.kind for d in pending) == ["reminder:0", "reminder:10"]
+        _, rid = harness.command(f"cancel {conference_id}")
+        harness.replies(rid)
+        rows = await eventually(
+            lambda: _all_withdrawn(repo, meeting.id), what="withdrawn reminders"
+        )
+        assert len(rows) == 2
+        # A reminder that becomes due for a cancelled meeting is dropped, never posted.
+        await repo.enqueue_deliveries(
+            team_id="T1",
+            meeting_id=meeting.id,
+            deliveries=[NewDelivery(meeting.start_at, "reminder:1440", now())],
+        )
+        await eventually(lambda: _all_withdrawn(repo, meeting.id, 3), what="dropped reminder")
+    assert delivery_posts(harness.slack) == []
+
+
+async def _all_withdrawn(repo: Any, meeting_id: int, count: int = 2) -> list[DeliveryRow] | None:
+    rows: list[DeliveryRow] = await repo.deliveries(team_id="T1", meeting_id=meeting_id)
+    done = len(rows) == count and all(d.withdrawn_at and not d.sent_at for d in rows)
+    return rows if done else None
+
+
+async def test_slack_429_is_waited_out_and_nothing_is_lost(start_bot: StartBot) -> None:
+    # A lease long enough for slack_sdk to wait out Retry-After inside one attempt.
+    with start_bot(claim_seconds=10) as bot:
+        await _rate_limited(bot)
+
+
+async def _rate_limited(bot: Bot) -> None:
+    slack = bot.harness.slack
+    slack.rate_limit["chat.postMessage"] = 3
+    t0 = now()
+    async with repository(bot.database_url) as repo:
+        meetings = [
+            await seed(
+                repo,
+                conference_id=f"90000002{i}",
+                channel=f"C{i}",
+                start=t0 + timedelta(minutes=10),
+                reminders=[(10, t0)],
+            )
+            for i in range(3)
+        ]
+        await eventually(lambda: _at_least(delivery_posts(slack), 3), within=20, what="posts")
+        await asyncio.sleep(2 * TICK)
+        for meeting in meetings:
+            rows = await repo.deliveries(team_id="T1", meeting_id=meeting.id)
+            assert [d.sent_at is not None for d in rows] == [True]
+    assert slack.rate_limit["chat.postMessage"] == 0, "every 429 was answered"
+    assert sorted(slack.delivery_posts().values()) == [1, 1, 1]
+
+
+async def test_posting_is_paced_per_channel_and_channels_do_not_wait(bot: Bot) -> None:
+    slack = bot.harness.slack
+    t0 = now()
+    async with repository(bot.database_url) as repo:
+        for i in range(4):
+            await seed(
+                repo,
+                conference_id=f"90000003{i}",
+                channel="CBUSY",
+                start=t0 + timedelta(minutes=10),
+                reminders=[(10, t0)],
+            )
+        await seed(
+            repo,
+            conference_id="900000039",
+            channel="CQUIET",
+            start=t0 + timedelta(minutes=10),
+            reminders=[(10, t0)],
+        )
+        await eventually(lambda: _at_least(delivery_posts(slack), 5), within=15, what="posts")
+    busy = [c.at for c in post_calls(slack, "CBUSY")]
+    quiet = [c.at for c in post_calls(slack, "CQUIET")]
+    gaps = [b - a for a, b in itertools.pairwise(busy)]
+    assert len(busy) == 4
+    assert min(gaps) >= 0.9, gaps
+    assert quiet[0] - busy[0] < 0.5, "the quiet channel does not queue behind the busy one"
+
+
+def test_sandbox_start_and_end_update_card_and_thread_with_duration(bot: Bot) -> None:
+    harness, slack, sandbox = bot.harness, bot.harness.slack, bot.harness.sandbox
+    harness.command("Design review in 10 minutes for 1h")
+    card_call = slack.wait_for("chat.postMessage")[0]
+    conference_id = str(sandbox.meetings()[0]["conference_id"])
+    card_ts = next(m["ts"] for m in slack.messages if not m.get("metadata"))
+
+    started = time.monotonic()
+    sandbox.start(conference_id)
+    sandbox.join(conference_id, "Ann")
+    sandbox.join(conference_id, "Bo")
+    live = _wait_update(slack, "In progress", after=started)
+    assert "2 participants" in text_of(live.args)
+    assert live.at - started <= 2 * POLL + 0.5
+    thread = _wait_thread(slack, card_ts, "has started", after=started)
+    assert thread.args["channel"] == card_call.args["channel"]
+
+    sandbox.advance(42 * 60)
+    ended_at = time.monotonic()
+    sandbox.end(conference_id)
+    session = sandbox.meetings()[0]["sessions"][0]
+    # The vendor's history gives start and end to the minute.
+    minutes = int(math.floor(session["end"] / 60) - math.floor(session["start"] / 60))
+    assert 42 <= minutes <= 43
+    lasted = f"lasted {format_duration(minutes)}"
+    ended = _wait_update(slack, lasted, after=ended_at)
+    assert ended.at - ended_at <= 2 * POLL + 0.5
+    assert "meet_join" not in text_of(ended.args), "no Join button once it is over"
+    reply = _wait_thread(slack, card_ts, lasted, after=ended_at)
+    assert "ended" in reply.args["text"]
+    time.sleep(2 * POLL)
+    kinds = [m["text"] for m in slack.messages if m.get("thread_ts") == card_ts]
+    assert len(kinds) == 2, "one start and one end reply, never more"
+
+
+def _wait_update(slack: FakeSlack, needle: str, *, after: float, timeout: float = 10) -> Call:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for call in slack.calls_to("chat.update"):
+            if call.at >= after and needle in text_of(call.args):
+                return call
+        time.sleep(0.05)
+    raise AssertionError(f"no card update with {needle!r}")
+
+
+def _wait_thread(
+    slack: FakeSlack, card_ts: str, needle: str, *, after: float, timeout: float = 10
+) -> Call:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for call in slack.calls_to("chat.postMessage"):
+            if (
+                call.at >= after
+                and call.args.get("thread_ts") == card_ts
+                and needle in text_of(call.args)
+            ):
+                return call
+        time.sleep(0.05)
+    raise AssertionError(f"no thread reply with {needle!r}")
+
+
+async def test_recurring_meeting_gets_reminders_for_each_occurrence(bot: Bot) -> None:
+    harness, sandbox = bot.harness, bot.harness.sandbox
+    harness.command("Standup in 12 minutes for 15m every day")
+    harness.slack.wait_for("chat.postMessage")
+    vendor = sandbox.meetings()[0]
+    async with repository(bot.database_url) as repo:
+        meeting = await repo.get_meeting_by_conference(
+            team_id="T1", conference_id=str(vendor["conference_id"])
+        )
+        assert meeting is not None
+        rows = await repo.deliveries(team_id="T1", meeting_id=meeting.id)
+        occurrences = sorted({d.occurrence for d in rows})
+        assert len(occurrences) == int(vendor["sub_meetings"]) > 1
+        assert occurrences[0] == datetime.fromtimestamp(float(vendor["start"]), UTC)
+        assert {b - a for a, b in itertools.pairwise(occurrences)} <= {
+            timedelta(days=1),
+            timedelta(hours=23),
+            timedelta(hours=25),
+        }
+        for start in occurrences:
+            kinds = sorted(d.kind for d in rows if d.occurrence == start)
+            assert kinds == ["reminder:0", "reminder:10"], start
+
+        # The first occurrence starts and ends; the meeting then waits for the second.
+        sandbox.start(str(vendor["conference_id"]))
+        await eventually(
+            lambda: _state(repo, meeting.id, MeetingState.LIVE), what="live", within=2 * POLL + 1
+        )
+        sandbox.advance(5 * 60)
+        sandbox.end(str(vendor["conference_id"]))
+        moved = await eventually(
+            lambda: _state(repo, meeting.id, MeetingState.SCHEDULED, occurrences[1]),
+            what="next occurrence",
+            within=2 * POLL + 1,
+        )
+        assert moved.started_at is None
+        assert moved.ended_at is None
+        await eventually(lambda: _sent(repo, meeting.id, 2), what="start and end replies")
+        rows = await repo.deliveries(team_id="T1", meeting_id=meeting.id)
+        first = {d.kind: d for d in rows if d.occurrence == occurrences[0]}
+        assert first["started"].sent_at
+        assert first["ended"].sent_at
+        assert first["ended"].payload == {"lasted_minutes": 5}
+        assert all(first[k].withdrawn_at for k in ("reminder:10", "reminder:0"))
+        second = [d for d in rows if d.occurrence == occurrences[1]]
+        assert all(d.withdrawn_at is None and d.sent_at is None for d in second)
+
+
+async def _state(
+    repo: Any, meeting_id: int, state: MeetingState, start: datetime | None = None
+) -> Any:
+    row = await repo.get_meeting(team_id="T1", meeting_id=meeting_id)
+    if row is not None and row.state is state and (start is None or row.start_at == start):
+        return row
+    return None
+
+
+async def _sent(repo: Any, meeting_id: int, count: int) -> bool:
+    rows: list[DeliveryRow] = await repo.deliveries(team_id="T1", meeting_id=meeting_id)
+    return sum(1 for d in rows if d.kind in ("started", "ended") and d.sent_at) >= count
+
+
+# --- the vendor's event push ---------------------------------------------------------------
+
+WEBHOOK_KEY = "subscriber-key"
+
+
+def push(
+    bot: Bot,
+    event: str,
+    *,
+    meeting_id: str = "",
+    at: datetime | None = None,
+    nonce: str | None = None,
+    key: str = WEBHOOK_KEY,
+) -> httpx.Response:
+    """POST a signed push to /hcm/events exactly as the vendor sends one."""
+    sent = int(now().timestamp() * 1000)
+    info: dict[str, Any] = {"event": event, "timestamp": int((at or now()).timestamp() * 1000)}
+    if meeting_id:
+        info["payload"] = {"meetingInfo": {"meetingID": meeting_id, "meetingUUID": "u"}}
+    info_text = json.dumps(info)
+    nonce = nonce or uuid.uuid4().hex
+    signature = push_signature(
+        key, app_id="sub-1", timestamp=str(sent), nonce=nonce, event_info=info_text
+    )
+    body = (
+        f'{{"appID": "sub-1", "timestamp": {sent}, "nonce": "{nonce}", '
+        f'"signature": "{signature}", "eventInfo": {info_text}}}'
+    )
+    return bot.harness.http.post(
+        f"{bot.harness.bot_url}/hcm/events",
+        content=body,
+        headers={"Content-Type": "application/json;charset=UTF-8", "X-Request-ID": "r1"},
+    )
+
+
+def test_vendor_push_is_verified_and_drives_the_card(start_bot: StartBot) -> None:
+    # The poll is effectively off: only the pushes move the meeting.
+    with start_bot(hcm_webhook_key=SecretStr(WEBHOOK_KEY), status_poll_seconds=3600) as bot:
+        assert push(bot, "meeting.started", key="wrong").status_code == 401
+        answer = push(bot, "meeting.verify", nonce="n-verify")
+        assert (answer.status_code, answer.json()) == (
+            200,
+            {"event": "meeting.verify", "nonce": "n-verify"},
+        )
+        assert push(bot, "meeting.verify", nonce="n-verify").status_code == 401, "replayed"
+
+        bot.harness.command("Design review in 10 minutes for 1h")
+        slack = bot.harness.slack
+        slack.wait_for("chat.postMessage")
+        card_ts = next(m["ts"] for m in slack.messages if not m.get("metadata"))
+        conference_id = str(bot.harness.sandbox.meetings()[0]["conference_id"])
+        began = now()
+        assert push(bot, "meeting.started", meeting_id=conference_id, at=began).status_code == 200
+        _wait_update(slack, "In progress", after=0)
+        _wait_thread(slack, card_ts, "has started", after=0)
+        ended = began + timedelta(minutes=42, seconds=10)
+        assert push(bot, "meeting.end", meeting_id=conference_id, at=ended).status_code == 200
+        assert push(bot, "meeting.conclude", meeting_id=conference_id, at=ended).status_code == 200
+        _wait_update(slack, "lasted 42 min", after=0)
+        _wait_thread(slack, card_ts, "lasted 42 min", after=0)
+        time.sleep(2 * TICK)
+        assert len([m for m in slack.messages if m.get("thread_ts") == card_ts]) == 2
+
+
+def test_vendor_push_is_not_served_without_a_key(bot: Bot) -> None:
+    response = bot.harness.http.post(f"{bot.harness.bot_url}/hcm/events", content=b"{}")
+    assert response.status_code == 404
