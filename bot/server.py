@@ -31,6 +31,7 @@ from bot.huawei.webhook import MalformedPushError, NonceCache, RejectedPushError
 from bot.scheduler import Scheduler, StatusListener
 from bot.service import MeetingService
 from bot.slack.app import build_app
+from bot.slack.calls import SlackCalls
 from bot.slack.directory import SlackDirectory
 from bot.slack.notifier import Notifier, web_client
 from bot.slack.priority import AckGate
@@ -83,14 +84,24 @@ async def world(
         service = MeetingService(
             settings=settings, repo=repo, meetings=meetings, directory=SlackDirectory(slack)
         )
+        calls = SlackCalls(slack, service, Notifier(slack)) if settings.slack_calls else None
+        prepare_card = calls.attach if calls else None
         bolt = build_app(
-            settings, service=service, client=slack, socket_mode=socket_mode, gate=gate
+            settings,
+            service=service,
+            client=slack,
+            socket_mode=socket_mode,
+            gate=gate,
+            prepare_card=prepare_card,
         )
         posting = web_client(
             token, settings.slack_api_url, session=session, retry_connection_errors=False
         )
         scheduler = Scheduler(
-            settings, service=service, notifier=Notifier(posting), listeners=listeners
+            settings,
+            service=service,
+            notifier=Notifier(posting, prepare_card=prepare_card),
+            listeners=[*listeners, *([calls.on_status] if calls else [])],
         )
         scheduler.start()
         try:

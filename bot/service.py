@@ -924,6 +924,23 @@ class MeetingService:
             team_id=meeting.team_id, meeting_id=meeting.id, card_state=meeting.state.value
         )
 
+    async def set_call(self, meeting: MeetingRow, call_id: str | None) -> MeetingRow:
+        """Record the Slack call object on the meeting's card (None: that call has ended)."""
+        updated = await self._repo.set_call(
+            team_id=meeting.team_id, meeting_id=meeting.id, call_id=call_id
+        )
+        return updated or meeting
+
+    async def people_online(self, meeting: MeetingRow) -> list[tuple[str, str]]:
+        """Who is in the running meeting now, as (stable ID, display name) pairs."""
+        app = await self._app(meeting.team_id)
+        if app is None:
+            return []
+        attendees = await self._meetings.online_attendees(
+            app, meeting.organizer_third_party_id, meeting.conference_id
+        )
+        return [(a.third_account or a.participant_id, a.name) for a in attendees]
+
     async def record_event(self, *, team_id: str, event: str) -> None:
         """Note a workspace-level Slack event (uninstall, revoked tokens) in the audit log."""
         await self._repo.audit(

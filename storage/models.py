@@ -183,6 +183,7 @@ class Meeting(SQLModel, table=True):
     watch_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """From when the status poll asks the vendor about the current occurrence."""
     occurrences: str | None = Field(default=None, sa_type=Text)
+    slack_call_id: str | None = None
     """JSON list of every occurrence start (ISO, UTC) of a recurring meeting; NULL otherwise."""
 
 

@@ -171,6 +171,8 @@ class MeetingRow:
     """From when the status poll asks the vendor about the current occurrence."""
     occurrences: tuple[datetime, ...] = ()
     """Every start of a recurring meeting; empty for a one-off."""
+    slack_call_id: str | None = None
+    """The Slack call object on the card (MEETBOT_SLACK_CALLS), until that call ends."""
 
     def next_occurrence(self) -> datetime | None:
         """The first occurrence after the current one (`start_at`), if any."""
@@ -314,6 +316,7 @@ def _meeting_row(m: Meeting) -> MeetingRow:
         updated_at=m.updated_at,
         watch_from=m.watch_from,
         occurrences=tuple(datetime.fromisoformat(s) for s in json.loads(m.occurrences or "[]")),
+        slack_call_id=m.slack_call_id,
     )
 
 
@@ -987,6 +990,20 @@ class Repository:
                 .values(card_state=card_state)
                 .execution_options(synchronize_session=False)
             )
+
+    async def set_call(
+        self, *, team_id: str, meeting_id: int, call_id: str | None
+    ) -> MeetingRow | None:
+        """Record (or, with None, forget) the Slack call object shown on the meeting's card."""
+        async with self._tx() as session:
+            row = await self._meeting(session, team_id, meeting_id)
+            if row is None:
+                return None
+            row.slack_call_id = call_id
+            row.updated_at = self._clock()
+            session.add(row)
+            await session.flush()
+            return _meeting_row(row)
 
     # deliveries
 

@@ -39,7 +39,7 @@ from bot.service import (
 )
 from bot.slack import blocks
 from bot.slack.blocks import Message, NotMappedReason
-from bot.slack.notifier import Notifier, card_view, web_client
+from bot.slack.notifier import CardHook, Notifier, card_view, web_client
 from bot.slack.priority import AckFirstLazyRunner, AckGate
 
 __all__ = ["Presenter", "build_app"]
@@ -191,6 +191,7 @@ def build_app(
     client: AsyncWebClient | None = None,
     socket_mode: bool = False,
     gate: AckGate | None = None,
+    prepare_card: CardHook | None = None,
 ) -> AsyncApp:
     """Wire Bolt's listeners to `service`; no Slack call happens before the first request.
 
@@ -217,7 +218,7 @@ def build_app(
     if gate is not None:
         # Bolt has no public hook for its lazy runner; the listener runner's attribute is it.
         app._async_listener_runner.lazy_listener_runner = AckFirstLazyRunner(gate, app.logger)
-    notifier = Notifier(client)
+    notifier = Notifier(client, prepare_card=prepare_card)
     presenter = Presenter(service, notifier, client)
 
     async def ack_now(ack: AsyncAck) -> None:

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CallBlock,
     ConfirmObject,
     ContextBlock,
     DateTimePickerElement,
@@ -389,6 +390,8 @@ class CardView:
     ended_duration_minutes: int | None = None
     cancelled_by: str | None = None
     instant: bool = False
+    call_id: str | None = None
+    """A Slack call object (MEETBOT_SLACK_CALLS): shown as a native call block."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,6 +658,8 @@ def render_card(card: CardView) -> Message:
     if card.invitee_ids:
         lines.append(CARD_INVITEES.format(invitees=_mentions(card.invitee_ids)))
     blocks: list[Block] = [_section("\n".join(lines)), _context(_status(card))]
+    if card.call_id and card.state in (CardState.SCHEDULED, CardState.LIVE):
+        blocks.append(CallBlock(call_id=card.call_id))
     if card.state is CardState.SCHEDULED:
         blocks.append(ActionsBlock(elements=[_join_button(card), _cancel_button(card)]))
     elif card.state is CardState.LIVE:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any, Final
@@ -138,15 +138,27 @@ def card_view(meeting: MeetingRow, *, cancelled_by: str | None = None) -> CardVi
         ),
         cancelled_by=cancelled_by,
         instant=meeting.is_instant,
+        call_id=meeting.slack_call_id,
     )
+
+
+CardHook = Callable[[MeetingRow], Awaitable[MeetingRow]]
 
 
 class Notifier:
     """Delivers rendered messages through the Web API."""
 
-    def __init__(self, client: AsyncWebClient, *, pacer: ChannelPacer | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        pacer: ChannelPacer | None = None,
+        prepare_card: CardHook | None = None,
+    ) -> None:
         self._client = client
         self._pacer = pacer or ChannelPacer()
+        self._prepare_card = prepare_card
+        """Run on a meeting just before its card is first posted (Slack Calls attaches here)."""
 
     def paced(self, channel: str) -> AbstractAsyncContextManager[None]:
         """`async with notifier.paced(channel):` waits for the channel's next posting slot."""
@@ -212,12 +224,15 @@ class Notifier:
 
     async def post_card(self, meeting: MeetingRow) -> str | None:
         """Post the meeting's card in its channel; its ts, or None if the bot can't post there."""
-        if not meeting.channel_id:
+        channel = meeting.channel_id
+        if not channel:
             return None
+        if self._prepare_card is not None:
+            meeting = await self._prepare_card(meeting)
         message = blocks.render_card(card_view(meeting))
         try:
             response = await self._client.chat_postMessage(
-                channel=meeting.channel_id, unfurl_links=False, **message
+                channel=channel, unfurl_links=False, **message
             )
         except SlackApiError as exc:
             if exc.response.get("error") in NOT_IN_CHANNEL:

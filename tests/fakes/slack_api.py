@@ -76,6 +76,8 @@ class FakeSlack:
     and post it, then hold the answer). See `hold` and `release`."""
     _held: Counter[str] = field(default_factory=Counter)
     _dropping: set[str] = field(default_factory=set)
+    call_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Slack call objects made with calls.add, by call ID."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
@@ -199,8 +201,37 @@ class FakeSlack:
                 return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}
             case "views.open" | "views.update":
                 return {"ok": True, "view": {"id": "V1", **_as_dict(args.get("view"))}}
+            case method if method.startswith("calls."):
+                return self._calls(method, args)
             case _:
                 return {"ok": True}
+
+    def _calls(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """calls.add/info/end/participants.add/remove, keeping each call's participants."""
+        with self._lock:
+            if method == "calls.add":
+                call_id = f"R{next(self._ts):06d}"
+                self.call_objects[call_id] = {"id": call_id, "users": [], **args}
+                return {"ok": True, "call": self.call_objects[call_id]}
+            call = self.call_objects.get(str(args.get("id")))
+            if call is None:
+                return {"ok": False, "error": "invalid_call_id"}
+            users = args.get("users") or []
+            users = json.loads(users) if isinstance(users, str) else users
+            match method:
+                case "calls.end":
+                    call["date_end"] = int(time.time())
+                    call["duration"] = args.get("duration")
+                case "calls.participants.add":
+                    call["users"] = [*call["users"], *users]
+                case "calls.participants.remove":
+                    gone = {u.get("external_id") or u.get("slack_id") for u in users}
+                    call["users"] = [
+                        u
+                        for u in call["users"]
+                        if (u.get("external_id") or u.get("slack_id")) not in gone
+                    ]
+            return {"ok": True, "call": call}
 
     def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))
