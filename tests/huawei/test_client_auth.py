@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from bot.huawei.client import HuaweiMeetingClient
@@ -87,6 +88,21 @@ async def test_fifty_concurrent_calls_for_one_user_share_one_appauth(
     assert results == [[]] * 50
     assert sandbox.stats()["appauth_by_user"] == {"alice": 1}
     assert sandbox.stats()["requests"]["GET /v1/mmc/management/conferences"] == 50
+
+
+async def test_more_concurrent_calls_than_connections_all_succeed(
+    sandbox: RunningSandbox,
+) -> None:
+    # The default transport spreads requests over several small pools; with a small limit
+    # the callers beyond it must wait for a connection, not fail.
+    sandbox.faults(latency_ms=50)  # every call holds its connection for a while
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    async with meeting_client(sandbox, limits=limits) as client:
+        users = [f"user-{i % 6}" for i in range(60)]
+        results = await asyncio.gather(*(client.list_meetings(APP, u) for u in users))
+    assert results == [[]] * 60
+    assert sandbox.stats()["requests"]["GET /v1/mmc/management/conferences"] == 60
+    assert sandbox.stats()["appauth_calls"] == 6
 
 
 async def test_concurrent_callers_all_see_a_failed_appauth_and_it_is_not_cached(
