@@ -42,7 +42,7 @@ from bot.slack import blocks
 from bot.slack.notifier import NOT_IN_CHANNEL, Notifier, card_view
 from storage.repo import REMINDER_PREFIX, ClaimedDelivery, DeliveryRow, MeetingRow
 
-__all__ = ["Scheduler", "StatusListener", "render_delivery", "worker_name"]
+__all__ = ["Scheduler", "StatusListener", "posting_channel", "render_delivery", "worker_name"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,12 @@ def worker_name() -> str:
 def backoff(attempts: int) -> timedelta:
     """Wait before retrying a failed delivery: 2, 4, 8 ... seconds, at most 5 minutes."""
     return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** min(max(attempts, 1), 9)))
+
+
+def posting_channel(delivery: DeliveryRow, meeting: MeetingRow) -> str:
+    """Where a delivery goes: the reminder channel it was created for, else the meeting's."""
+    chosen = (delivery.payload or {}).get("channel")
+    return chosen if isinstance(chosen, str) and chosen else meeting.channel_id or ""
 
 
 def render_delivery(delivery: DeliveryRow, meeting: MeetingRow, now: datetime) -> dict[str, Any]:
@@ -225,7 +231,7 @@ class Scheduler:
                         item.delivery, worker_id=self.worker_id, reason="a later reminder is due"
                     )
                     continue
-                by_channel.setdefault(item.meeting.channel_id or "", []).append(item)
+                by_channel.setdefault(posting_channel(item.delivery, item.meeting), []).append(item)
             counts = await asyncio.gather(*(self._channel(items) for items in by_channel.values()))
             posted += sum(counts)
             if len(claimed) < CLAIM_BATCH:
@@ -252,7 +258,7 @@ class Scheduler:
         if fate is Fate.WAIT:
             await self._failed(delivery, "the card is not posted yet", posted=False)
             return False
-        channel = meeting.channel_id or ""
+        channel = posting_channel(delivery, meeting)
         thread = None if delivery.kind.startswith(REMINDER_PREFIX) else meeting.message_ts
         if delivery.posting_at is not None:
             # An earlier attempt began posting and never recorded the outcome.

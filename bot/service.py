@@ -371,11 +371,20 @@ def recurrence_record(rule: cmd.Recurrence) -> dict[str, object]:
 
 
 def reminder_deliveries(
-    occurrences: Sequence[datetime], *, offsets: Sequence[int], now: datetime
+    occurrences: Sequence[datetime],
+    *,
+    offsets: Sequence[int],
+    now: datetime,
+    channel_id: str | None = None,
 ) -> list[NewDelivery]:
-    """One reminder per occurrence and offset that is still ahead of `now`."""
+    """One reminder per occurrence and offset that is still ahead of `now`.
+
+    `channel_id`: the workspace's reminder channel (`/meet admin channel`), where these
+    reminders go instead of the meeting's own channel.
+    """
+    payload = {"channel": channel_id} if channel_id else None
     return [
-        NewDelivery(occurrence=start, kind=f"reminder:{minutes}", due_at=due)
+        NewDelivery(occurrence=start, kind=f"reminder:{minutes}", due_at=due, payload=payload)
         for start in occurrences
         for minutes in offsets
         if (due := start - timedelta(minutes=minutes)) > now
@@ -1052,7 +1061,9 @@ class MeetingService:
                 await self._repo.set_reminder_channel(
                     team_id=team_id, channel_id=channel_id, actor=actor
                 )
-                return AdminDone(f"Reminders now also go to channel {channel_id}.")
+                return AdminDone(
+                    f"Reminders of meetings scheduled from now on go to channel {channel_id}."
+                )
             case cmd.AdminCheck():
                 return await self._check(invocation)
             case _:
@@ -1142,7 +1153,14 @@ class MeetingService:
             occurrences=tuple(occurrences) if len(occurrences) > 1 else (),
         )
         deliveries = (
-            [] if spec.start is None else reminder_deliveries(occurrences, offsets=offsets, now=now)
+            []
+            if spec.start is None
+            else reminder_deliveries(
+                occurrences,
+                offsets=offsets,
+                now=now,
+                channel_id=workspace.reminder_channel_id,
+            )
         )
         try:
             meeting = await self._repo.add_meeting(
