@@ -18,7 +18,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -92,6 +92,48 @@ def render_delivery(delivery: DeliveryRow, meeting: MeetingRow, now: datetime) -
     raise ValueError(f"unknown delivery kind {delivery.kind!r}")
 
 
+@dataclass(slots=True)
+class _Sent:
+    delivery: DeliveryRow
+    slack_ts: str
+    recorded: bool | None = None
+    error: BaseException | None = None
+
+
+class SentRecorder:
+    """Group commit for posted deliveries: a post that finishes while a write is running
+    joins the next write, so N concurrent posts cost a few transactions, not N. No post
+    waits for a timer; each row is still a compare-and-set on this worker's claim, and a
+    crash before the write is covered like any unrecorded post (`posting_at`, lookup)."""
+
+    def __init__(self, service: MeetingService, worker_id: str) -> None:
+        self._service = service
+        self._worker_id = worker_id
+        self._pending: list[_Sent] = []
+        self._lock = asyncio.Lock()
+
+    async def sent(self, delivery: DeliveryRow, slack_ts: str) -> bool:
+        """Record the post; False if the claim was lost (another worker's post wins)."""
+        entry = _Sent(delivery, slack_ts)
+        self._pending.append(entry)
+        async with self._lock:
+            if entry.recorded is None and entry.error is None:
+                batch, self._pending = self._pending, []
+                try:
+                    ids = await self._service.deliveries_sent(
+                        [(e.delivery, e.slack_ts) for e in batch], worker_id=self._worker_id
+                    )
+                except BaseException as exc:
+                    for e in batch:
+                        e.error = exc
+                    raise
+                for e in batch:
+                    e.recorded = e.delivery.id in ids
+        if entry.error is not None:
+            raise entry.error
+        return bool(entry.recorded)
+
+
 class Scheduler:
     """The process's interval jobs: tick (deliveries), status poll, card repair."""
 
@@ -114,6 +156,7 @@ class Scheduler:
         self._margin = min(1.0, settings.claim_seconds / 5)
         self.worker_id = worker_id or worker_name()
         self._listeners: list[StatusListener] = [self.update_card, *listeners]
+        self._sent = SentRecorder(service, self.worker_id)
         # The command that created a meeting holds its card like a claimed delivery: only
         # after the claim time may this job decide the card was lost and post it.
         self._card_grace = timedelta(seconds=settings.claim_seconds)
@@ -187,11 +230,18 @@ class Scheduler:
         if any(c.kind in (StatusKind.STARTED, StatusKind.ENDED) for c in changes):
             self._wake_tick()
 
-    def _wake_tick(self) -> None:
-        # The start/end messages were just enqueued as due: post them now, not a tick later.
+    def _wake_tick(self, at: datetime | None = None) -> None:
+        """Run the tick at `at` (default now) if that is before its next interval run.
+
+        Called when start/end messages were just enqueued as due, and after each tick with
+        the next due time: what is owed stays in the database, this only says when to look.
+        """
         job = self._scheduler.get_job("tick")
-        if job is not None and self._scheduler.running:
-            job.modify(next_run_time=datetime.now(UTC))
+        if job is None or not self._scheduler.running:
+            return
+        when = at or datetime.now(UTC)
+        if job.next_run_time is None or when < job.next_run_time:
+            job.modify(next_run_time=when)
 
     async def update_card(self, change: StatusChange) -> None:
         """The card follows the state: in progress (participants), ended and how long."""
@@ -235,7 +285,11 @@ class Scheduler:
             counts = await asyncio.gather(*(self._channel(items) for items in by_channel.values()))
             posted += sum(counts)
             if len(claimed) < CLAIM_BATCH:
-                return posted
+                break
+        next_due = await self._service.next_delivery_due()
+        if next_due is not None:
+            self._wake_tick(next_due)
+        return posted
 
     async def _channel(self, items: list[ClaimedDelivery]) -> int:
         posted = 0
@@ -273,9 +327,7 @@ class Scheduler:
                 await self._failed(delivery, f"lookup failed: {_error(exc)}", posted=None)
                 return False
             if found is not None:
-                await self._service.delivery_sent(
-                    delivery, worker_id=self.worker_id, slack_ts=found
-                )
+                await self._sent.sent(delivery, found)
                 return False
         try:
             async with self._notifier.paced(channel):
@@ -305,7 +357,7 @@ class Scheduler:
         except (aiohttp.ClientError, TimeoutError) as exc:
             await self._failed(delivery, f"outcome unknown: {_error(exc)}", posted=None)
             return False
-        if not await self._service.delivery_sent(delivery, worker_id=self.worker_id, slack_ts=ts):
+        if not await self._sent.sent(delivery, ts):
             log.warning("delivery %s was posted after its claim was lost", delivery.id)
         if thread and meeting.card_state != meeting.state.value:
             await self._show_state(meeting)  # the state change's own card update failed

@@ -41,6 +41,7 @@ from storage.repo import (
     NewDelivery,
     NewMeeting,
     Repository,
+    SentPost,
 )
 
 __all__ = [
@@ -901,6 +902,20 @@ class MeetingService:
             slack_ts=slack_ts,
             sent_at=self._clock(),
         )
+
+    async def deliveries_sent(
+        self, posted: Sequence[tuple[DeliveryRow, str]], *, worker_id: str
+    ) -> set[int]:
+        """Record many posted messages (delivery, Slack ts) in one write; the ids recorded."""
+        return await self._repo.mark_sent_many(
+            sent=[SentPost(d.team_id, d.id, ts) for d, ts in posted],
+            worker_id=worker_id,
+            sent_at=self._clock(),
+        )
+
+    async def next_delivery_due(self) -> datetime | None:
+        """When the next message not yet due falls due, if any."""
+        return await self._repo.next_due_at(after=self._clock())
 
     async def delivery_failed(
         self,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel, col, delete, select, update
@@ -44,6 +44,7 @@ __all__ = [
     "NewDelivery",
     "NewMeeting",
     "Repository",
+    "SentPost",
     "WorkspaceRow",
 ]
 
@@ -224,6 +225,15 @@ class ClaimedDelivery:
 
     delivery: DeliveryRow
     meeting: MeetingRow
+
+
+@dataclass(frozen=True, slots=True)
+class SentPost:
+    """A delivery this worker has posted, to be recorded (`Repository.mark_sent_many`)."""
+
+    team_id: str
+    delivery_id: int
+    slack_ts: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -1222,6 +1232,68 @@ class Repository:
                 and row.claimed_by == worker_id
                 and row.slack_ts == slack_ts
             )
+
+    async def mark_sent_many(
+        self, *, sent: Sequence[SentPost], worker_id: str, sent_at: datetime
+    ) -> set[int]:
+        """`mark_sent` for many posts in one transaction, each row still a compare-and-set
+        on `worker_id`'s claim; the ids recorded as this worker's posts (as `mark_sent`)."""
+        if not sent:
+            return set()
+        table = Delivery.__table__  # type: ignore[attr-defined]
+        stmt = (
+            table.update()
+            .where(
+                table.c.team_id == bindparam("b_team"),
+                table.c.id == bindparam("b_id"),
+                table.c.claimed_by == worker_id,
+                table.c.sent_at.is_(None),
+            )
+            .values(
+                sent_at=sent_at, slack_ts=bindparam("b_ts"), claimed_until=None, last_error=None
+            )
+        )
+        async with self._tx() as session:
+            conn = await session.connection()
+            await conn.execute(
+                stmt,
+                [{"b_team": p.team_id, "b_id": p.delivery_id, "b_ts": p.slack_ts} for p in sent],
+            )
+            query = (
+                table.select()
+                .with_only_columns(
+                    table.c.id,
+                    table.c.team_id,
+                    table.c.claimed_by,
+                    table.c.sent_at,
+                    table.c.slack_ts,
+                )
+                .where(table.c.id.in_([p.delivery_id for p in sent]))
+            )
+            rows = {r.id: r for r in await conn.execute(query)}
+        recorded = set()
+        for p in sent:
+            row = rows.get(p.delivery_id)
+            if (
+                row is not None
+                and row.team_id == p.team_id
+                and row.sent_at is not None
+                and row.claimed_by == worker_id
+                and row.slack_ts == p.slack_ts
+            ):
+                recorded.add(p.delivery_id)
+        return recorded
+
+    async def next_due_at(self, *, after: datetime) -> datetime | None:
+        """The earliest due time after `after` of a message still owed (on the partial
+        index), so the scheduler can look exactly then instead of up to a tick later."""
+        async with self._sessions() as session:
+            query = select(func.min(col(Delivery.due_at))).where(
+                col(Delivery.due_at) > after,
+                col(Delivery.sent_at).is_(None),
+                col(Delivery.withdrawn_at).is_(None),
+            )
+            return (await session.exec(query)).one()
 
     async def release(
         self,

@@ -3,6 +3,7 @@ each on its own loopback port; requests are signed exactly as Slack signs them."
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Iterator
@@ -178,6 +179,38 @@ def fake_slack() -> Iterator[tuple[FakeSlack, str]]:
         yield state, url
 
 
+@dataclass
+class Bot:
+    """A running bot (in-process server) and the database behind it."""
+
+    harness: Harness
+    database_url: str
+
+
+@contextlib.contextmanager
+def running_bot(
+    sandbox: RunningSandbox,
+    fake_slack: tuple[FakeSlack, str],
+    database_url: str,
+    data_dir: Path,
+    **overrides: Any,
+) -> Iterator[Bot]:
+    """Serve the bot in-process against the fakes with `overrides` on top of make_settings."""
+    state, slack_url = fake_slack
+    settings = make_settings(
+        slack_url=slack_url,
+        sandbox_url=sandbox.base_url,
+        database_url=database_url,
+        data_dir=data_dir,
+        **overrides,
+    )
+    with (
+        serve_asgi(build_http_app(settings), lifespan=True) as bot_url,
+        httpx.Client(timeout=30) as http,
+    ):
+        yield Bot(Harness(bot_url, slack_url, state, sandbox, http), database_url)
+
+
 @pytest.fixture
 def harness(
     sandbox: RunningSandbox,
@@ -185,15 +218,5 @@ def harness(
     empty_database: Database,
     tmp_path: Path,
 ) -> Iterator[Harness]:
-    state, slack_url = fake_slack
-    settings = make_settings(
-        slack_url=slack_url,
-        sandbox_url=sandbox.base_url,
-        database_url=empty_database.url,
-        data_dir=tmp_path,
-    )
-    with (
-        serve_asgi(build_http_app(settings), lifespan=True) as bot_url,
-        httpx.Client(timeout=30) as http,
-    ):
-        yield Harness(bot_url, slack_url, state, sandbox, http)
+    with running_bot(sandbox, fake_slack, empty_database.url, tmp_path) as bot:
+        yield bot.harness

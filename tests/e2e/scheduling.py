@@ -6,58 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import httpx
 from cryptography.fernet import Fernet
 
-from bot.server import build_http_app
 from storage.db import create_engine, session_factory
 from storage.models import MeetingState
 from storage.repo import MeetingRow, NewDelivery, NewMeeting, Repository
 from storage.secrets import SecretBox
-from tests.e2e.conftest import Harness, make_settings
-from tests.fakes.asgi_server import serve_asgi
-from tests.fakes.sandbox import RunningSandbox
-from tests.fakes.slack_api import FakeSlack
 
 T = TypeVar("T")
-
-
-@dataclass
-class Bot:
-    """A running bot (in-process server) and the database behind it."""
-
-    harness: Harness
-    database_url: str
-
-
-@contextlib.contextmanager
-def running_bot(
-    sandbox: RunningSandbox,
-    fake_slack: tuple[FakeSlack, str],
-    database_url: str,
-    data_dir: Path,
-    **overrides: Any,
-) -> Iterator[Bot]:
-    """Serve the bot in-process against the fakes with `overrides` on top of make_settings."""
-    state, slack_url = fake_slack
-    settings = make_settings(
-        slack_url=slack_url,
-        sandbox_url=sandbox.base_url,
-        database_url=database_url,
-        data_dir=data_dir,
-        **overrides,
-    )
-    with (
-        serve_asgi(build_http_app(settings), lifespan=True) as bot_url,
-        httpx.Client(timeout=30) as http,
-    ):
-        yield Bot(Harness(bot_url, slack_url, state, sandbox, http), database_url)
 
 
 @contextlib.asynccontextmanager

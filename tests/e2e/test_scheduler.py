@@ -25,7 +25,8 @@ from bot.slack.blocks import format_duration
 from storage.models import MeetingState
 from storage.repo import DeliveryRow, NewDelivery
 from tests.conftest import Database
-from tests.e2e.scheduling import Bot, eventually, now, repository, running_bot, seed
+from tests.e2e.conftest import Bot, running_bot
+from tests.e2e.scheduling import eventually, now, repository, seed
 from tests.fakes.sandbox import RunningSandbox
 from tests.fakes.slack_api import Call, FakeSlack
 

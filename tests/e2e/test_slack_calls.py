@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Database
-from tests.e2e.scheduling import Bot, running_bot
+from tests.e2e.conftest import Bot, running_bot
 from tests.fakes.sandbox import RunningSandbox
 from tests.fakes.slack_api import Call, FakeSlack
 
