@@ -17,6 +17,7 @@ from typing import Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import commands as cmd
 from bot.config import Settings
@@ -51,6 +52,7 @@ __all__ = [
     "Created",
     "Decision",
     "Directory",
+    "Failure",
     "Fate",
     "Help",
     "Listing",
@@ -162,6 +164,10 @@ class NotMappedReason(StrEnum):
     NO_EMAIL = "no_email"
 
 
+STORE_FAILED: Final = (
+    "meetbot could not record the meeting, so it was cancelled again and nothing was "
+    "created. Please try once more in a moment."
+)
 WHOAMI_PROBLEMS: Final = {
     NotMappedReason.EXPLICIT: "this workspace only lets people an admin has mapped use /meet.",
     NotMappedReason.NO_EMAIL: "meetbot cannot see an email address on your Slack profile.",
@@ -190,6 +196,13 @@ class NotAllowed:
 @dataclass(frozen=True, slots=True)
 class VendorFailure:
     """The meeting service refused or failed; `user_message` is plain language."""
+
+    user_message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """meetbot itself failed and undid what it had begun; `user_message` says so."""
 
     user_message: str
 
@@ -274,6 +287,7 @@ Outcome = (
     | NotConfigured
     | NotAllowed
     | VendorFailure
+    | Failure
     | Listing
     | Cancelled
     | WhoAmI
@@ -1181,11 +1195,11 @@ class MeetingService:
             meeting = await self._repo.add_meeting(
                 team_id=team_id, meeting=new, deliveries=deliveries
             )
-        except Exception:
+        except SQLAlchemyError:
             # Leave nothing behind: the vendor booking would otherwise be orphaned.
             log.exception("storing meeting %s failed; cancelling it", conference.conference_id)
             await self._undo_create(app, organizer, conference)
-            raise
+            return Failure(STORE_FAILED)
         return Created(
             meeting=meeting,
             host_url=conference.chair_join_uri,

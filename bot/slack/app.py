@@ -21,6 +21,7 @@ from bot.service import (
     AdminDone,
     Cancelled,
     Created,
+    Failure,
     Help,
     Invocation,
     Listing,
@@ -88,6 +89,8 @@ class Presenter:
                 await reply(blocks.render_not_allowed(action))
             case VendorFailure(user_message=message):
                 await reply(blocks.render_vendor_error(message))
+            case Failure(user_message=message):
+                await reply(blocks.render_failure(message))
             case Listing(meetings=meetings):
                 cards = [card_view(m) for m in meetings]
                 await reply(blocks.render_list(cards, now=self._clock()))

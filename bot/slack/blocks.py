@@ -293,6 +293,7 @@ CANCELLED_NOTICE: Final = ":no_entry_sign: *{topic}* ({when}) was cancelled{by}.
 CANCELLED_NOTICE_FALLBACK: Final = "{topic} was cancelled{by}."
 CANCELLED_BY: Final = " by {user}"
 VENDOR_ERROR: Final = ":x: Huawei Cloud Meeting couldn't do that: {message}"
+FAILURE: Final = ":x: {message}"
 WORKING: Final = ":hourglass_flowing_sand: {text}"
 DONE: Final = ":white_check_mark: {text}"
 
@@ -863,6 +864,12 @@ def render_not_allowed(action: str, *, who: str = NOT_ALLOWED_WHO) -> Message:
 def render_vendor_error(user_message: str) -> Message:
     """Ephemeral: the meeting service refused; `user_message` from MeetingServiceError."""
     text = VENDOR_ERROR.format(message=_user_text(user_message, 1000))
+    return _message(text, [_section(text)])
+
+
+def render_failure(user_message: str) -> Message:
+    """Ephemeral: meetbot itself failed (not the meeting service) and undid what it began."""
+    text = FAILURE.format(message=_user_text(user_message, 1000))
     return _message(text, [_section(text)])
 
 

@@ -9,8 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import text
 
 from bot.slack import blocks
+from storage.db import sync_url
+from tests.conftest import Database
 from tests.e2e.conftest import ADA, ALICE, BOB, CHEN, NOMAIL, ZED, Harness
 from tests.fakes.slack_api import slack_escape
 
@@ -274,3 +278,33 @@ def test_explicit_mode_admits_only_mapped_users(harness: Harness) -> None:
     assert "admin map" in harness.reply_text(rid)
     _, rid = harness.command("admin mappings", user=ADA)
     assert "No one is mapped" in harness.reply_text(rid)
+
+
+def test_a_meeting_that_cannot_be_stored_is_cancelled_again_and_the_user_told(
+    harness: Harness, empty_database: Database
+) -> None:
+    engine = create_sync_engine(sync_url(empty_database.url))
+    with engine.begin() as conn:
+        if empty_database.backend == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON meeting "
+                    "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+                )
+            )
+            conn.execute(
+                text("CREATE TRIGGER refuse BEFORE INSERT ON meeting EXECUTE FUNCTION refuse()")
+            )
+    engine.dispose()
+    _, rid = harness.command("Retro tomorrow 4pm")
+    assert "nothing was created" in harness.reply_text(rid)
+    meeting = only_meeting(harness)
+    assert meeting["cancelled"] is True  # the vendor booking was undone
+    assert harness.posts() == []
