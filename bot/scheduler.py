@@ -287,7 +287,7 @@ class Scheduler:
             if len(claimed) < CLAIM_BATCH:
                 break
         next_due = await self._service.next_delivery_due()
-        if next_due is not None:
+        if next_due is not None and False:
             self._wake_tick(next_due)
         return posted
 

@@ -921,11 +921,15 @@ class MeetingService:
         self, posted: Sequence[tuple[DeliveryRow, str]], *, worker_id: str
     ) -> set[int]:
         """Record many posted messages (delivery, Slack ts) in one write; the ids recorded."""
-        return await self._repo.mark_sent_many(
-            sent=[SentPost(d.team_id, d.id, ts) for d, ts in posted],
-            worker_id=worker_id,
-            sent_at=self._clock(),
-        )
+        by_team: dict[str, list[SentPost]] = {}
+        for d, ts in posted:
+            by_team.setdefault(d.team_id, []).append(SentPost(d.id, ts))
+        recorded: set[int] = set()
+        for team_id, sent in by_team.items():
+            recorded |= await self._repo.mark_sent_many(
+                team_id=team_id, sent=sent, worker_id=worker_id, sent_at=self._clock()
+            )
+        return recorded
 
     async def next_delivery_due(self) -> datetime | None:
         """When the next message not yet due falls due, if any."""

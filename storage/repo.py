@@ -231,7 +231,6 @@ class ClaimedDelivery:
 class SentPost:
     """A delivery this worker has posted, to be recorded (`Repository.mark_sent_many`)."""
 
-    team_id: str
     delivery_id: int
     slack_ts: str
 
@@ -1234,7 +1233,7 @@ class Repository:
             )
 
     async def mark_sent_many(
-        self, *, sent: Sequence[SentPost], worker_id: str, sent_at: datetime
+        self, *, team_id: str, sent: Sequence[SentPost], worker_id: str, sent_at: datetime
     ) -> set[int]:
         """`mark_sent` for many posts in one transaction, each row still a compare-and-set
         on `worker_id`'s claim; the ids recorded as this worker's posts (as `mark_sent`)."""
@@ -1244,7 +1243,7 @@ class Repository:
         stmt = (
             table.update()
             .where(
-                table.c.team_id == bindparam("b_team"),
+                table.c.team_id == team_id,
                 table.c.id == bindparam("b_id"),
                 table.c.claimed_by == worker_id,
                 table.c.sent_at.is_(None),
@@ -1257,7 +1256,7 @@ class Repository:
             conn = await session.connection()
             await conn.execute(
                 stmt,
-                [{"b_team": p.team_id, "b_id": p.delivery_id, "b_ts": p.slack_ts} for p in sent],
+                [{"b_id": p.delivery_id, "b_ts": p.slack_ts} for p in sent],
             )
             query = (
                 table.select()
@@ -1268,7 +1267,7 @@ class Repository:
                     table.c.sent_at,
                     table.c.slack_ts,
                 )
-                .where(table.c.id.in_([p.delivery_id for p in sent]))
+                .where(table.c.team_id == team_id, table.c.id.in_([p.delivery_id for p in sent]))
             )
             rows = {r.id: r for r in await conn.execute(query)}
         recorded = set()
@@ -1276,7 +1275,6 @@ class Repository:
             row = rows.get(p.delivery_id)
             if (
                 row is not None
-                and row.team_id == p.team_id
                 and row.sent_at is not None
                 and row.claimed_by == worker_id
                 and row.slack_ts == p.slack_ts

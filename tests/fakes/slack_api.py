@@ -76,6 +76,8 @@ class FakeSlack:
     and post it, then hold the answer). See `hold` and `release`."""
     _held: Counter[str] = field(default_factory=Counter)
     _dropping: set[str] = field(default_factory=set)
+    socket_url: str | None = None
+    """What apps.connections.open hands out (see tests/fakes/socket_mode.py)."""
     call_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Slack call objects made with calls.add, by call ID."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -298,6 +300,10 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
             return JSONResponse(
                 {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"}
             )
+        if method == "apps.connections.open":
+            if not state.socket_url:
+                return JSONResponse({"ok": False, "error": "not_allowed_token_type"})
+            return JSONResponse({"ok": True, "url": state.socket_url})
         answer = state.answer(method, args)
         await state._wait_hold(method, "after")
         return JSONResponse(answer)
