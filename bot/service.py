@@ -989,13 +989,6 @@ class MeetingService:
             team_id=team_id, actor_slack_id="slack", action=event, target=team_id, detail={}
         )
 
-    async def is_admin(self, *, team_id: str, user_id: str) -> bool:
-        """A Slack workspace admin/owner, or listed in MEETBOT_ADMINS."""
-        if user_id in self._settings.admins:
-            return True
-        profile = await self._directory.profile(team_id=team_id, user_id=user_id)
-        return profile is not None and profile.is_admin
-
     # -- dispatch --
 
     async def _dispatch(

@@ -268,13 +268,6 @@ class Workspace:
         stack = self.modals.get(user_id)
         return stack[-1] if stack else None
 
-    def modal_by_id(self, view_id: str) -> Modal | None:
-        for stack in self.modals.values():
-            for modal in stack:
-                if modal.view["id"] == view_id:
-                    return modal
-        return None
-
     def close_modals(self, user_id: str, *, all_of_them: bool = False) -> None:
         stack = self.modals.get(user_id, [])
         if stack:
