@@ -230,18 +230,11 @@ class Scheduler:
         if any(c.kind in (StatusKind.STARTED, StatusKind.ENDED) for c in changes):
             self._wake_tick()
 
-    def _wake_tick(self, at: datetime | None = None) -> None:
-        """Run the tick at `at` (default now) if that is before its next interval run.
-
-        Called when start/end messages were just enqueued as due, and after each tick with
-        the next due time: what is owed stays in the database, this only says when to look.
-        """
+    def _wake_tick(self) -> None:
+        # The start/end messages were just enqueued as due: post them now, not a tick later.
         job = self._scheduler.get_job("tick")
-        if job is None or not self._scheduler.running:
-            return
-        when = at or datetime.now(UTC)
-        if job.next_run_time is None or when < job.next_run_time:
-            job.modify(next_run_time=when)
+        if job is not None and self._scheduler.running:
+            job.modify(next_run_time=datetime.now(UTC))
 
     async def update_card(self, change: StatusChange) -> None:
         """The card follows the state: in progress (participants), ended and how long."""
@@ -285,11 +278,7 @@ class Scheduler:
             counts = await asyncio.gather(*(self._channel(items) for items in by_channel.values()))
             posted += sum(counts)
             if len(claimed) < CLAIM_BATCH:
-                break
-        next_due = await self._service.next_delivery_due()
-        if next_due is not None and False:
-            self._wake_tick(next_due)
-        return posted
+                return posted
 
     async def _channel(self, items: list[ClaimedDelivery]) -> int:
         posted = 0

@@ -931,10 +931,6 @@ class MeetingService:
             )
         return recorded
 
-    async def next_delivery_due(self) -> datetime | None:
-        """When the next message not yet due falls due, if any."""
-        return await self._repo.next_due_at(after=self._clock())
-
     async def delivery_failed(
         self,
         delivery: DeliveryRow,

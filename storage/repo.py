@@ -1282,17 +1282,6 @@ class Repository:
                 recorded.add(p.delivery_id)
         return recorded
 
-    async def next_due_at(self, *, after: datetime) -> datetime | None:
-        """The earliest due time after `after` of a message still owed (on the partial
-        index), so the scheduler can look exactly then instead of up to a tick later."""
-        async with self._sessions() as session:
-            query = select(func.min(col(Delivery.due_at))).where(
-                col(Delivery.due_at) > after,
-                col(Delivery.sent_at).is_(None),
-                col(Delivery.withdrawn_at).is_(None),
-            )
-            return (await session.exec(query)).one()
-
     async def release(
         self,
         *,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine, session_factory
 from storage.models import MappingMode, MeetingState
-from storage.repo import MeetingRow, NewDelivery, NewMeeting, Repository
+from storage.repo import MeetingRow, NewDelivery, NewMeeting, Repository, SentPost
 from storage.secrets import SecretBox, SecretDecryptError
 from tests.conftest import Database
 from tests.storage.conftest import StepClock
@@ -478,6 +478,23 @@ async def test_mark_sent_is_idempotent_and_sent_rows_are_never_claimed(repo: Rep
     far = T0 + timedelta(days=1)
     claimed = await repo.claim_due(now=far, worker_id="w2", lease_seconds=30, limit=10)
     assert [x.delivery.kind for x in claimed] == ["reminder:0"]
+
+
+async def test_mark_sent_many_records_only_this_workers_claims_in_this_workspace(
+    repo: Repository,
+) -> None:
+    await add(repo)
+    [mine] = await repo.claim_due(now=T0, worker_id="w", lease_seconds=30, limit=1)
+    [theirs] = await repo.claim_due(now=T0, worker_id="other", lease_seconds=30, limit=1)
+    posts = [SentPost(mine.delivery.id, "1.mine"), SentPost(theirs.delivery.id, "1.theirs")]
+
+    assert await repo.mark_sent_many(team_id="T2", sent=posts, worker_id="w", sent_at=T0) == set()
+    for _ in range(2):  # repeating the same record is harmless
+        recorded = await repo.mark_sent_many(team_id="T1", sent=posts, worker_id="w", sent_at=T0)
+        assert recorded == {mine.delivery.id}
+    stored = {d.id: d for d in await repo.deliveries(team_id="T1", meeting_id=mine.meeting.id)}
+    assert (stored[mine.delivery.id].slack_ts, stored[mine.delivery.id].sent_at) == ("1.mine", T0)
+    assert stored[theirs.delivery.id].sent_at is None  # another worker's claim is untouched
 
 
 async def test_release_returns_the_delivery_with_its_error(repo: Repository) -> None:
