@@ -11,6 +11,8 @@ import contextlib
 import secrets
 import signal
 import socket
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,8 +133,9 @@ async def serve_demo(
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+    # Signal handlers exist only for the main thread, and not on Windows' event loop.
+    if threading.current_thread() is threading.main_thread() and sys.platform != "win32":
+        for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     config = EmulatorConfig(
         events_url=f"{bot_url}/slack/events",
