@@ -329,6 +329,29 @@ def _meeting_row(m: Meeting) -> MeetingRow:
     )
 
 
+def _insert_new_deliveries(
+    session: AsyncSession, team_id: str, meeting_id: int, deliveries: Sequence[NewDelivery]
+) -> postgresql.Insert | sqlite.Insert:
+    """INSERT of `deliveries` for a meeting that skips any already owed (same occurrence, kind)."""
+    rows = [
+        {
+            "team_id": team_id,
+            "meeting_id": meeting_id,
+            "occurrence": d.occurrence,
+            "kind": d.kind,
+            "due_at": d.due_at,
+            "attempts": 0,
+            "payload": None if d.payload is None else _dumps(d.payload),
+        }
+        for d in deliveries
+    ]
+    return (
+        _insert(session, Delivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["team_id", "meeting_id", "occurrence", "kind"])
+    )
+
+
 def _delivery_row(d: Delivery) -> DeliveryRow:
     return DeliveryRow(
         id=_id(d.id),
@@ -943,26 +966,7 @@ class Repository:
                     .execution_options(synchronize_session=False)
                 )
             if deliveries:
-                await session.exec(
-                    _insert(session, Delivery)
-                    .values(
-                        [
-                            {
-                                "team_id": team_id,
-                                "meeting_id": meeting_id,
-                                "occurrence": d.occurrence,
-                                "kind": d.kind,
-                                "due_at": d.due_at,
-                                "attempts": 0,
-                                "payload": None if d.payload is None else _dumps(d.payload),
-                            }
-                            for d in deliveries
-                        ]
-                    )
-                    .on_conflict_do_nothing(
-                        index_elements=["team_id", "meeting_id", "occurrence", "kind"]
-                    )
-                )
+                await session.exec(_insert_new_deliveries(session, team_id, meeting_id, deliveries))
             await session.flush()
             return _meeting_row(row)
 
@@ -1036,26 +1040,8 @@ class Repository:
         async with self._tx() as session:
             if await self._meeting(session, team_id, meeting_id) is None:
                 return 0
-            stmt = (
-                _insert(session, Delivery)
-                .values(
-                    [
-                        {
-                            "team_id": team_id,
-                            "meeting_id": meeting_id,
-                            "occurrence": d.occurrence,
-                            "kind": d.kind,
-                            "due_at": d.due_at,
-                            "attempts": 0,
-                            "payload": None if d.payload is None else _dumps(d.payload),
-                        }
-                        for d in deliveries
-                    ]
-                )
-                .on_conflict_do_nothing(
-                    index_elements=["team_id", "meeting_id", "occurrence", "kind"]
-                )
-                .returning(col(Delivery.id))
+            stmt = _insert_new_deliveries(session, team_id, meeting_id, deliveries).returning(
+                col(Delivery.id)
             )
             return len((await session.exec(stmt)).all())
 
