@@ -36,6 +36,16 @@ def _settings(**overrides: object) -> Settings:
         raise SystemExit(f"meetbot: {exc}") from None
 
 
+def _check_storage_settings(settings: Settings) -> None:
+    """Fail before start-up, in one line, on a database URL or secret key we cannot use."""
+    from storage.db import async_url
+    from storage.secrets import SecretBox
+
+    async_url(settings.database_url)
+    if settings.secret_key is not None:
+        SecretBox.from_keys(settings.secret_key.get_secret_value())
+
+
 def _serve(args: argparse.Namespace) -> int:
     """`meetbot serve`: the bot over HTTP (or Socket Mode), migrating the database first."""
     from bot.server import build_http_app  # the world is heavy: import it only to serve
@@ -44,7 +54,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings.require("slack_bot_token")
         settings.require("slack_app_token" if args.socket_mode else "slack_signing_secret")
-    except ConfigError as exc:
+        _check_storage_settings(settings)
+    except (ConfigError, ValueError) as exc:
         raise SystemExit(f"meetbot: {exc}") from None
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

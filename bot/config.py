@@ -84,7 +84,10 @@ class Settings(BaseSettings):
     def require(self, *names: str) -> None:
         """Fail with one line naming the first of `names` that is not set."""
         for name in names:
-            if getattr(self, name) in (None, ""):
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value in (None, ""):
                 raise ConfigError(f"missing setting {env_name(name)}")
 
 
