@@ -142,6 +142,7 @@ class Sandbox(SandboxState):
             Route(f"{_MGMT}/conferences", v(self.cancel), methods=["DELETE"]),
             Route(f"{_MGMT}/conferences", v(self.list_meetings), methods=["GET"]),
             Route(f"{_MGMT}/cycleconferences", v(self.create_recurring), methods=["POST"]),
+            Route(f"{_MGMT}/cycleconferences", v(self.edit_recurring), methods=["PUT"]),
             Route(f"{_MGMT}/cycleconferences", v(self.cancel), methods=["DELETE"]),
             Route(f"{_MGMT}/conferences/confDetail", v(self.detail), methods=["GET"]),
             Route(f"{_MGMT}/conferences/online", v(self.online), methods=["GET"]),
@@ -159,6 +160,10 @@ class Sandbox(SandboxState):
     def create_recurring(self, call: Call) -> list[dict[str, Any]]:
         """`POST .../cycleconferences`."""
         return self.create(call, recurring=True)
+
+    def edit_recurring(self, call: Call) -> list[dict[str, Any]]:
+        """`PUT .../cycleconferences`."""
+        return self.edit(call, recurring=True)
 
     def _vendor(self, handler: Handler, auth: AuthMode = "required") -> Endpoint:
         async def endpoint(request: Request) -> Response:

@@ -442,21 +442,36 @@ class SandboxState:
             self._open_session(m, call.now)
         return [conference_info(m, user, call.now)]
 
-    def edit(self, call: Call) -> list[dict[str, Any]]:
-        """`PUT .../conferences?conferenceID=`: replace a booking that has not started."""
+    def edit(self, call: Call, *, recurring: bool = False) -> list[dict[str, Any]]:
+        """`PUT .../conferences?conferenceID=` (and `.../cycleconferences` for a recurring
+        meeting): replace a booking that has not started."""
         user = call.caller
         m = self._find(user, call.query.get("conferenceID"), call.now)
         if not is_host(user, m):
             raise SandboxError(403, "MMC.990000005", "only the organizer or an admin may edit")
         if m.session is not None:
             raise SandboxError(400, "MMC.990000002", "a meeting in progress cannot be edited")
-        if m.spec.cycle is not None:
-            raise ParamError("edit a recurring meeting through /cycleconferences")
-        # Without a startTime the booking keeps its start (an edit never turns into "start now").
-        spec = parse_meeting_spec(call.json(), app_id=m.scope[0], now=call.now)
-        start = m.starts[0] if spec.start is None else spec.start
+        if (m.spec.cycle is not None) != recurring:
+            raise ParamError(
+                "edit a recurring meeting through /cycleconferences"
+                if m.spec.cycle is not None
+                else "not a recurring meeting: edit it through /conferences"
+            )
+        spec = parse_meeting_spec(call.json(), app_id=m.scope[0], now=call.now, recurring=recurring)
+        if spec.cycle is not None and spec.start is not None:
+            starts = expand_cycle(
+                spec.cycle, first_start=spec.start, zone=zone_for(spec.time_zone_id)
+            )
+            if not starts:
+                raise ParamError("cycleParams yields no sub-meeting")
+            sub_ids = [uuid.uuid4().hex for _ in starts]
+        else:
+            # Without a startTime the booking keeps its start (an edit never turns into "start now").
+            starts = [m.starts[0] if spec.start is None else spec.start]
+            sub_ids = m.sub_ids[:1]
         self._drop_booking(m)
-        m.spec, m.starts, m.parties, m.booked = spec, [start], parties(m.owner, spec), True
+        m.spec, m.starts, m.sub_ids = spec, starts, sub_ids
+        m.parties, m.booked = parties(m.owner, spec), True
         self._add_booking(m)
         return [conference_info(m, user, call.now)]
 

@@ -153,6 +153,33 @@ async def test_edit_meeting_replaces_the_booking(sandbox: RunningSandbox) -> Non
     assert detail.conference.length_minutes == 60
 
 
+async def test_edit_recurring_meeting_replaces_its_occurrences(sandbox: RunningSandbox) -> None:
+    first = in_hours(24 * 2)
+    day = first.date()
+
+    def daily(days: int, subject: str) -> MeetingSpec:
+        rule = Recurrence(
+            cycle=Cycle.DAY,
+            interval=1,
+            start_date=day,
+            end_date=day + timedelta(days=days - 1),
+            time_zone_id="26",
+        )
+        return MeetingSpec(subject=subject, start=first, length_minutes=15, recurrence=rule)
+
+    async with meeting_client(sandbox) as client:
+        created = await client.create_meeting(APP, "alice", daily(4, "Daily standup"))
+        edited = await client.edit_meeting(
+            APP, "alice", created.conference_id, daily(2, "Standup, shorter run")
+        )
+        with pytest.raises(InvalidRequest):  # a recurring booking is not edited as a single one
+            await client.edit_meeting(APP, "alice", created.conference_id, scheduled("One-off"))
+    assert edited.conference_id == created.conference_id
+    assert len(edited.sub_confs) == 2
+    [held] = sandbox.meetings()
+    assert (held["subject"], held["sub_meetings"]) == ("Standup, shorter run", 2)
+
+
 async def test_only_the_organizer_may_edit(sandbox: RunningSandbox) -> None:
     spec = scheduled(attendees=(Attendee(account_id="bob", name="Bob"),))
     async with meeting_client(sandbox) as client:
