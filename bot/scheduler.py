@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.huawei.webhook import MeetingPush
+from bot.metrics import Metrics
 from bot.service import (
     ENDED,
     STARTED,
@@ -146,7 +147,9 @@ class Scheduler:
         listeners: Sequence[StatusListener] = (),
         worker_id: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._service = service
         self._notifier = notifier
         self._clock = clock
@@ -179,7 +182,7 @@ class Scheduler:
         # so a late run only catches up, and coalescing folds a backlog into one run. The
         # default grace of 1 s would silently skip runs after an event-loop stall.
         self._scheduler.add_job(
-            self.tick,
+            self._tick_job,
             "interval",
             seconds=settings.tick_seconds,
             id="tick",
@@ -252,6 +255,11 @@ class Scheduler:
         await self._service.card_shown(meeting)
 
     # --- deliveries --------------------------------------------------------------------------
+
+    async def _tick_job(self) -> None:
+        posted = await self.tick()
+        if self._metrics is not None and posted:
+            self._metrics.inc("meetbot_deliveries_posted_total", posted)
 
     async def tick(self) -> int:
         """Claim due deliveries round after round and post them; how many were posted."""

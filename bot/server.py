@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,8 +29,9 @@ from starlette.routing import Route
 from bot.config import ConfigError, Settings
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.webhook import MalformedPushError, NonceCache, RejectedPushError, verify_push
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.scheduler import Scheduler, StatusListener
-from bot.service import MeetingService
+from bot.service import MeetingService, StatusChange
 from bot.slack.app import build_app
 from bot.slack.calls import SlackCalls
 from bot.slack.directory import SlackDirectory
@@ -62,6 +64,7 @@ async def world(
     socket_mode: bool = False,
     gate: AckGate | None = None,
     listeners: Sequence[StatusListener] = (),
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[World]:
     """Migrate the database, then build and start every part; tear down in reverse.
 
@@ -102,7 +105,10 @@ async def world(
             service=service,
             notifier=Notifier(posting, prepare_card=prepare_card),
             listeners=[*listeners, *([calls.on_status] if calls else [])],
+            metrics=metrics,
         )
+        if metrics is not None:
+            scheduler.add_listener(_counting(metrics))
         scheduler.start()
         try:
             yield World(settings, engine, service, bolt, scheduler)
@@ -111,15 +117,24 @@ async def world(
             await engine.dispose()
 
 
+def _counting(metrics: Metrics) -> StatusListener:
+    async def count(change: StatusChange) -> None:
+        metrics.inc("meetbot_status_changes_total", kind=change.kind.value)
+
+    return count
+
+
 def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlette:
     """The ASGI app; the world is built in its lifespan."""
     state: dict[str, World] = {}
     handlers: dict[str, AsyncSlackRequestHandler] = {}
     gate = AckGate()
+    metrics = Metrics()
+    metrics.gauge("meetbot_slack_requests_awaiting_ack", lambda: gate.pending)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with world(settings, socket_mode=socket_mode, gate=gate) as built:
+        async with world(settings, socket_mode=socket_mode, gate=gate, metrics=metrics) as built:
             state["world"] = built
             handlers["slack"] = AsyncSlackRequestHandler(built.bolt)
             if not socket_mode:
@@ -137,10 +152,19 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
 
     async def slack_events(request: Request) -> Response:
         gate.enter()
+        started = time.perf_counter()
+        status = 500
         try:
-            return await handlers["slack"].handle(request)
+            response = await handlers["slack"].handle(request)
+            status = response.status_code
+            return response
         finally:
             gate.leave()
+            metrics.observe("meetbot_slack_ack_seconds", time.perf_counter() - started)
+            metrics.inc("meetbot_slack_requests_total", status=str(status))
+
+    async def metrics_text(_: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -178,6 +202,7 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_text, methods=["GET"]),
             Route("/hcm/events", hcm_events, methods=["POST"]),
         ],
         lifespan=lifespan,

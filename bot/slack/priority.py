@@ -36,6 +36,11 @@ class AckGate:
         if self._pending == 0:
             self._idle.set()
 
+    @property
+    def pending(self) -> int:
+        """Requests waiting for their ack right now."""
+        return self._pending
+
     async def idle(self) -> None:
         await self._idle.wait()
 

@@ -75,3 +75,6 @@ def test_call_object_is_added_kept_in_step_and_ended_with_the_duration(bot: Bot)
     ended = wait_call(slack, "calls.end")
     assert ended.args["id"] == call_id
     assert 30 * 60 <= int(ended.args["duration"]) <= 31 * 60
+    metrics = harness.http.get(f"{harness.bot_url}/metrics").text
+    assert 'meetbot_status_changes_total{kind="started"} 1' in metrics
+    assert 'meetbot_status_changes_total{kind="ended"} 1' in metrics
