@@ -84,6 +84,8 @@ def test_bot_scopes_are_exactly_what_meetbot_uses(manifest: dict[str, Any]) -> N
             "im:write",
             "channels:history",
             "groups:history",
+            "calls:write",
+            "calls:read",
         ]
     )
 
