@@ -658,6 +658,13 @@ class MeetingService:
 
     async def start_now(self, invocation: Invocation, topic: str | None) -> Outcome:
         """Create an instant meeting (the "Start now" button)."""
+        if topic is not None and len(topic) > cmd.MAX_TOPIC_LENGTH:
+            # The button carries what was typed; the command's own limit still applies.
+            return Problem(
+                f"A topic can have at most {cmd.MAX_TOPIC_LENGTH} characters; "
+                f"this one has {len(topic)}.",
+                "/meet now Weekly sync",
+            )
         profile = await self._profile(invocation.team_id, invocation.user_id)
         return await self._create(invocation, profile, cmd.StartNow(topic=topic))
 

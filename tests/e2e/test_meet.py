@@ -200,6 +200,13 @@ def test_a_topic_without_a_time_offers_start_now_and_creates_nothing(harness: Ha
     assert only_meeting(harness)["subject"] == "Standup"
 
 
+def test_start_now_button_still_enforces_the_topic_limit(harness: Harness) -> None:
+    response, rid = harness.click(blocks.START_NOW, "x" * 129)
+    assert response.status_code == 200
+    assert "at most 128 characters" in harness.reply_text(rid)
+    assert harness.sandbox.meetings() == []
+
+
 def test_vendor_down_gives_a_plain_message_and_leaves_nothing(harness: Harness) -> None:
     harness.sandbox.faults(fail_next=50, fail_status=503)
     _, rid = harness.command("Retro tomorrow 4pm")
