@@ -12,66 +12,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import httpx
 
-from tests.fakes.slack_api import SIGNING_SECRET, signed_headers, slash_command_body
+from bench.common import cpu_seconds, meetbot_stack, percentile
+from tests.fakes.slack_api import signed_headers, slash_command_body
 
-APP_ID = "bench-app"
-APP_KEY = "bench-app-key-0123456789"
 USERS = 100
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-        except httpx.TransportError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"{url} did not come up") from None
-            time.sleep(0.1)
-        else:
-            return
-
-
-@contextmanager
-def process(command: list[str], health_url: str, env: dict[str, str]) -> Iterator[int]:
-    log = Path(tempfile.gettempdir()) / (
-        "bench-" + "-".join(Path(c).name for c in command[:3]) + ".log"
-    )
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)  # noqa: S603
-    try:
-        wait_until_up(health_url, proc)
-        yield proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -80,11 +32,6 @@ class Sent:
     sent_at: float
     ack_seconds: float = -1.0
     status: int = 0
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def send(
@@ -190,47 +137,15 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=500)
     args = parser.parse_args()
 
-    meetbot = str(Path(sys.executable).with_name("meetbot"))
-    bot_port, sandbox_port, slack_port = free_port(), free_port(), free_port()
-    bot_url = f"http://127.0.0.1:{bot_port}"
-    slack_url = f"http://127.0.0.1:{slack_port}"
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    with tempfile.TemporaryDirectory() as data_dir, ExitStack() as stack:
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": "xoxb-bench",
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "MEETBOT_SLACK_API_URL": f"{slack_url}/api/",
-            "MEETBOT_HCM_BASE_URL": sandbox_url,
-            "MEETBOT_HCM_APP_ID": APP_ID,
-            "MEETBOT_HCM_APP_KEY": APP_KEY,
-            "MEETBOT_DATABASE_URL": f"sqlite:///{data_dir}/meetbot.db",
-            "MEETBOT_DATA_DIR": data_dir,
-            "PORT": str(bot_port),
-        }
-        stack.enter_context(
-            process(
-                [sys.executable, "-m", "tests.fakes.slack_api", "--port", str(slack_port)],
-                f"{slack_url}/_calls?method=none",
-                env,
-            )
-        )
-        stack.enter_context(
-            process(
-                [
-                    meetbot,
-                    "sandbox",
-                    "--port",
-                    str(sandbox_port),
-                    "--latency-ms",
-                    str(args.latency_ms),
-                ],
-                f"{sandbox_url}/_sandbox/stats",
-                env,
-            )
-        )
-        pid = stack.enter_context(process([meetbot, "serve"], f"{bot_url}/healthz", env))
-
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        meetbot_stack(
+            data_dir=Path(data_dir),
+            database_url=f"sqlite:///{data_dir}/meetbot.db",
+            latency_ms=args.latency_ms,
+        ) as stack,
+    ):
+        bot_url, slack_url, pid = stack.bot_url, stack.slack_url, stack.bot_pid
         cpu0 = cpu_seconds(pid)
         items = asyncio.run(steady(bot_url, slack_url, args.rate, args.seconds, "steady"))
         cards = card_delays(slack_url, items, timeout=60)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -39,11 +37,9 @@ from huaweicloudsdkmeeting.v1.meeting_credentials import (
 )
 from pydantic import SecretStr
 
+from bench.common import APP_ID, APP_KEY, MEETBOT, cpu_seconds, free_port
 from bot.huawei.client import AppCredentials, HuaweiMeetingClient
 from bot.huawei.models import MeetingSpec
-
-APP_ID = "bench-app"
-APP_KEY = "bench-app-key-0123456789"
 
 
 @dataclass(frozen=True)
@@ -76,19 +72,6 @@ class Result:
         return self.other_cpu_seconds / self.seconds
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def machine_cpu_seconds() -> float:
     """User + system CPU time of every process on the machine so far (Linux /proc/stat).
 
@@ -111,7 +94,7 @@ def sandbox_process(latency_ms: float) -> Iterator[SandboxProcess]:
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "MEETBOT_DATA_DIR": data_dir}
         command = [
-            str(Path(sys.executable).with_name("meetbot")), "sandbox", "--tls", "--port", str(port),
+            MEETBOT, "sandbox", "--tls", "--port", str(port),
             "--app-id", APP_ID, "--app-key", APP_KEY, "--latency-ms", str(latency_ms),
         ]  # fmt: skip
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
@@ -159,11 +142,11 @@ def start_time(i: int) -> datetime:
 
 def measure(name: str, sandbox: SandboxProcess, meetings: int, run: Callable[[], None]) -> Result:
     control(sandbox.base_url, "reset")
-    sandbox_cpu0, machine_cpu0 = process_cpu_seconds(sandbox.pid), machine_cpu_seconds()
+    sandbox_cpu0, machine_cpu0 = cpu_seconds(sandbox.pid), machine_cpu_seconds()
     cpu0, t0 = time.process_time(), time.perf_counter()
     run()
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    sandbox_cpu = process_cpu_seconds(sandbox.pid) - sandbox_cpu0
+    sandbox_cpu = cpu_seconds(sandbox.pid) - sandbox_cpu0
     other_cpu = machine_cpu_seconds() - machine_cpu0 - cpu - sandbox_cpu
     calls, repeats = appauth_stats(sandbox.base_url)
     return Result(name, meetings, seconds, cpu, sandbox_cpu, max(0.0, other_cpu), calls, repeats)

@@ -17,11 +17,9 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import insert, text
 
-from bench.ack_latency import free_port, percentile, process
+from bench.common import APP_ID, APP_KEY, meetbot_stack, percentile
 from bot.config import Settings
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.models import AppCredentials, MeetingSpec
@@ -46,8 +44,6 @@ from storage.repo import Repository
 from storage.secrets import SecretBox
 from tests.fakes.sandbox import running_sandbox
 
-APP_ID = "bench-app"
-APP_KEY = "bench-app-key-0123456789"
 DUE = 50
 ROUNDS = 30
 CLAIM_SQL = (
@@ -223,45 +219,17 @@ def bench_tick(directory: Path) -> None:
 
 def bench_lateness(directory: Path, count: int) -> None:
     print(f"(2) lateness of {count} reminders due at the same instant (meetbot serve, 1 s tick)")
-    meetbot = str(Path(sys.executable).with_name("meetbot"))
     url = f"sqlite:///{directory}/lateness.db"
     upgrade(url)
     due = datetime.now(UTC) + timedelta(seconds=12)
     seed(url, [due + timedelta(minutes=10)] * count, offsets=(10,))
-    slack_port, sandbox_port, bot_port = free_port(), free_port(), free_port()
-    slack_url = f"http://127.0.0.1:{slack_port}"
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": "xoxb-bench",
-        "SLACK_SIGNING_SECRET": "bench-secret",
-        "MEETBOT_SLACK_API_URL": f"{slack_url}/api/",
-        "MEETBOT_HCM_BASE_URL": f"http://127.0.0.1:{sandbox_port}",
-        "MEETBOT_HCM_APP_ID": APP_ID,
-        "MEETBOT_HCM_APP_KEY": APP_KEY,
-        "MEETBOT_DATABASE_URL": url,
-        "MEETBOT_DATA_DIR": str(directory),
-        "MEETBOT_TICK_SECONDS": "1",
-        "MEETBOT_CLAIM_SECONDS": "30",
-        "PORT": str(bot_port),
-    }
-    with ExitStack() as stack:
-        stack.enter_context(
-            process(
-                [sys.executable, "-m", "tests.fakes.slack_api", "--port", str(slack_port)],
-                f"{slack_url}/_calls?method=none",
-                env,
-            )
-        )
-        stack.enter_context(
-            process(
-                [meetbot, "sandbox", "--port", str(sandbox_port)],
-                f"http://127.0.0.1:{sandbox_port}/_sandbox/stats",
-                env,
-            )
-        )
-        stack.enter_context(
-            process([meetbot, "serve"], f"http://127.0.0.1:{bot_port}/healthz", env)
-        )
+    with meetbot_stack(
+        data_dir=directory,
+        database_url=url,
+        MEETBOT_TICK_SECONDS="1",
+        MEETBOT_CLAIM_SECONDS="30",
+    ) as stack:
+        slack_url = stack.slack_url
         deadline = due.timestamp() + 120
         calls: list[dict[str, Any]] = []
         while time.time() < deadline:
