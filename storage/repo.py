@@ -329,6 +329,17 @@ def _meeting_row(m: Meeting) -> MeetingRow:
     )
 
 
+def _held_by(team_id: str, delivery_id: int, worker_id: str) -> tuple[Any, ...]:
+    """WHERE terms: the delivery is unsent and claimed by `worker_id` (a compare-and-set on
+    the claim, so a worker whose lease was taken over changes nothing)."""
+    return (
+        col(Delivery.team_id) == team_id,
+        col(Delivery.id) == delivery_id,
+        col(Delivery.claimed_by) == worker_id,
+        col(Delivery.sent_at).is_(None),
+    )
+
+
 def _insert_new_deliveries(
     session: AsyncSession, team_id: str, meeting_id: int, deliveries: Sequence[NewDelivery]
 ) -> postgresql.Insert | sqlite.Insert:
@@ -1135,10 +1146,7 @@ class Repository:
             stmt = (
                 update(Delivery)
                 .where(
-                    col(Delivery.team_id) == team_id,
-                    col(Delivery.id) == delivery_id,
-                    col(Delivery.claimed_by) == worker_id,
-                    col(Delivery.sent_at).is_(None),
+                    *_held_by(team_id, delivery_id, worker_id),
                     col(Delivery.withdrawn_at).is_(None),
                 )
                 .values(claimed_until=until, posting_at=func.coalesce(Delivery.posting_at, now))
@@ -1175,10 +1183,7 @@ class Repository:
             stmt = (
                 update(Delivery)
                 .where(
-                    col(Delivery.team_id) == team_id,
-                    col(Delivery.id) == delivery_id,
-                    col(Delivery.claimed_by) == worker_id,
-                    col(Delivery.sent_at).is_(None),
+                    *_held_by(team_id, delivery_id, worker_id),
                     col(Delivery.withdrawn_at).is_(None),
                 )
                 .values(
@@ -1199,10 +1204,7 @@ class Repository:
             stmt = (
                 update(Delivery)
                 .where(
-                    col(Delivery.team_id) == team_id,
-                    col(Delivery.id) == delivery_id,
-                    col(Delivery.claimed_by) == worker_id,
-                    col(Delivery.sent_at).is_(None),
+                    *_held_by(team_id, delivery_id, worker_id),
                 )
                 .values(sent_at=sent_at, slack_ts=slack_ts, claimed_until=None, last_error=None)
                 .execution_options(synchronize_session=False)
@@ -1289,10 +1291,7 @@ class Repository:
             stmt = (
                 update(Delivery)
                 .where(
-                    col(Delivery.team_id) == team_id,
-                    col(Delivery.id) == delivery_id,
-                    col(Delivery.claimed_by) == worker_id,
-                    col(Delivery.sent_at).is_(None),
+                    *_held_by(team_id, delivery_id, worker_id),
                 )
                 .values(
                     claimed_by=None,
