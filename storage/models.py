@@ -30,6 +30,7 @@ __all__ = [
     "MappingMode",
     "Meeting",
     "MeetingState",
+    "SeenKey",
     "UTCDateTime",
     "UserMapping",
     "Workspace",
@@ -250,3 +251,16 @@ class AuditLog(SQLModel, table=True):
     detail: str = Field(default="{}", sa_type=Text)
     """JSON object."""
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SeenKey(SQLModel, table=True):
+    """A request identifier already acted on (a Slack trigger_id, a vendor push nonce), kept
+    until it expires so that every replica refuses to act on it twice."""
+
+    __tablename__: ClassVar[Any] = "seen_key"
+    __table_args__: ClassVar[Any] = (Index("ix_seen_key_expires", "expires_at"),)
+
+    scope: str = Field(primary_key=True)
+    """What kind of identifier: 'slack.trigger', 'slack.action', 'slack.view', 'hcm.nonce'."""
+    key: str = Field(primary_key=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -29,6 +29,7 @@ from storage.models import (
     MappingMode,
     Meeting,
     MeetingState,
+    SeenKey,
     UserMapping,
     Workspace,
 )
@@ -1302,6 +1303,26 @@ class Repository:
                 .execution_options(synchronize_session=False)
             )
             return (await session.exec(stmt)).rowcount == 1
+
+    # idempotency
+
+    async def first_sight(self, *, scope: str, key: str, ttl: timedelta) -> bool:
+        """True the first time `key` is seen in `scope` within `ttl`, False on every repeat,
+        whichever process asks. Expired keys of the scope are dropped on the way."""
+        now = self._clock()
+        async with self._tx() as session:
+            await session.exec(
+                delete(SeenKey)
+                .where(col(SeenKey.scope) == scope, col(SeenKey.expires_at) <= now)
+                .execution_options(synchronize_session=False)
+            )
+            stmt = (
+                _insert(session, SeenKey)
+                .values(scope=scope, key=key, expires_at=now + ttl)
+                .on_conflict_do_nothing(index_elements=["scope", "key"])
+                .returning(col(SeenKey.key))
+            )
+            return (await session.exec(stmt)).first() is not None
 
     # audit
 

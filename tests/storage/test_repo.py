@@ -658,10 +658,13 @@ def test_every_query_takes_team_id_except_the_scheduler_maintenance_ones() -> No
         for name, fn in inspect.getmembers(Repository, inspect.iscoroutinefunction)
         if not name.startswith("_")
     }
+    # first_sight keys are globally unique identifiers (Slack's trigger and view IDs, the
+    # vendor's push nonces) and a vendor push belongs to no workspace until it is read.
     cross_workspace = {name for name in methods if name.startswith("all_workspaces_")} | {
-        "claim_due"
+        "claim_due",
+        "first_sight",
     }
-    assert len(cross_workspace) == 3
+    assert len(cross_workspace) == 4
     for name, fn in methods.items():
         params = list(inspect.signature(fn).parameters.values())[1:]
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params), name
@@ -789,3 +792,26 @@ async def test_schema_refuses_a_delivery_for_another_workspaces_meeting(
             await conn.execute(insert, {"team": "TB", "meeting": a.id, "at": at})
     async with engine.begin() as conn:
         await conn.execute(insert, {"team": "TA", "meeting": a.id, "at": at})
+
+
+async def test_first_sight_is_true_once_per_key_and_scope_until_it_expires(
+    repo: Repository, clock: StepClock
+) -> None:
+    ttl = timedelta(minutes=10)
+    assert await repo.first_sight(scope="slack.trigger", key="T1", ttl=ttl)
+    assert not await repo.first_sight(scope="slack.trigger", key="T1", ttl=ttl)
+    assert await repo.first_sight(scope="slack.view", key="T1", ttl=ttl)
+    assert await repo.first_sight(scope="slack.trigger", key="T2", ttl=ttl)
+    clock._now += ttl
+    assert await repo.first_sight(scope="slack.trigger", key="T1", ttl=ttl)
+
+
+async def test_first_sight_is_shared_by_every_repository_on_the_database(
+    engine: AsyncEngine, box: SecretBox, clock: StepClock
+) -> None:
+    replicas = [Repository(session_factory(engine), box, clock=clock) for _ in range(4)]
+    ttl = timedelta(minutes=10)
+    answers = await asyncio.gather(
+        *(r.first_sight(scope="hcm.nonce", key="n-1", ttl=ttl) for r in replicas * 3)
+    )
+    assert sorted(answers) == [False] * 11 + [True]
