@@ -41,9 +41,16 @@ def _check_storage_settings(settings: Settings) -> None:
     from storage.db import async_url
     from storage.secrets import SecretBox
 
-    async_url(settings.database_url)
+    url = async_url(settings.database_url)
     if settings.secret_key is not None:
         SecretBox.from_keys(settings.secret_key.get_secret_value())
+    elif url.get_backend_name() == "postgresql":
+        # Replicas that each generated their own key file could not read each other's secrets.
+        raise ConfigError(
+            "MEETBOT_SECRET_KEY is required with PostgreSQL: every replica must share one key "
+            "(generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        )
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -61,7 +61,6 @@ class World:
 async def world(
     settings: Settings,
     *,
-    socket_mode: bool = False,
     gate: AckGate | None = None,
     listeners: Sequence[StatusListener] = (),
     metrics: Metrics | None = None,
@@ -78,6 +77,12 @@ async def world(
     )
     engine = create_engine(settings.database_url)
     repo = Repository(session_factory(engine), SecretBox.from_keys(keys))
+    for team_id in await repo.all_workspaces_unreadable_keys():
+        log.error(
+            "workspace %s: its stored app key cannot be decrypted with MEETBOT_SECRET_KEY; "
+            "an admin must enter it again (/meet admin setup)",
+            team_id,
+        )
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     async with (
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session,
@@ -93,7 +98,6 @@ async def world(
             settings,
             service=service,
             client=slack,
-            socket_mode=socket_mode,
             gate=gate,
             prepare_card=prepare_card,
         )
@@ -134,7 +138,7 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with world(settings, socket_mode=socket_mode, gate=gate, metrics=metrics) as built:
+        async with world(settings, gate=gate, metrics=metrics) as built:
             state["world"] = built
             handlers["slack"] = AsyncSlackRequestHandler(built.bolt)
             if not socket_mode:

@@ -44,6 +44,7 @@ from storage.repo import (
     Repository,
     SentPost,
 )
+from storage.secrets import SecretDecryptError
 
 __all__ = [
     "AdminDone",
@@ -95,6 +96,9 @@ HISTORY_SLACK: Final = timedelta(minutes=1)
 """History times have minute precision."""
 WATCH_PAGE: Final = 1000
 POLL_CONCURRENCY: Final = 8
+REQUEST_KEY_TTL: Final = timedelta(minutes=15)
+"""How long a Slack request identifier is remembered: longer than Slack's 5-minute signature
+window, so a replayed signed request always finds it."""
 """Apps (vendor enterprises) polled at once."""
 
 
@@ -112,12 +116,21 @@ class Profile:
     email: str | None = None
     is_admin: bool = False
     is_bot: bool = False
+    teams: tuple[str, ...] = ()
+    """Every workspace the user belongs to (Enterprise Grid); `team_id` alone otherwise."""
+
+    def admin_of(self, team_id: str) -> bool:
+        """An admin or owner of `team_id` itself: a Slack Connect stranger's rights in their
+        own organization count for nothing here."""
+        return self.is_admin and team_id in (self.team_id, *self.teams)
 
 
 class Directory(Protocol):
-    """Who a chat user is (Slack: users.info)."""
+    """Who a chat user is (Slack: users.info). `fresh` skips any cache (for rights checks)."""
 
-    async def profile(self, *, team_id: str, user_id: str) -> Profile | None: ...
+    async def profile(
+        self, *, team_id: str, user_id: str, fresh: bool = False
+    ) -> Profile | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +177,10 @@ class NotMappedReason(StrEnum):
     NO_EMAIL = "no_email"
 
 
+KEY_UNREADABLE: Final = (
+    "The meeting-service app key stored for this workspace can no longer be read: meetbot's "
+    "secret key (MEETBOT_SECRET_KEY) changed since it was saved."
+)
 STORE_FAILED: Final = (
     "meetbot could not record the meeting, so it was cancelled again and nothing was "
     "created. Please try once more in a moment."
@@ -183,7 +200,10 @@ class NotMapped:
 
 @dataclass(frozen=True, slots=True)
 class NotConfigured:
-    """The workspace has no meeting-service app."""
+    """The workspace has no usable meeting-service app: none at all, or (`key_unreadable`) its
+    stored app key no longer opens with the server's secret key and must be entered again."""
+
+    key_unreadable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +285,8 @@ class AppSettings:
     corp_id: str
     mapping_mode: str
     has_key: bool
+    key_unreadable: bool = False
+    """A key is stored but the server's secret key cannot open it: ask for it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,15 +628,20 @@ class MeetingService:
         profile = await self._profile(invocation.team_id, invocation.user_id)
         return await self._dispatch(invocation, profile, command)
 
+    async def first_time(self, scope: str, key: str) -> bool:
+        """Whether this request identifier is new to every replica (see Repository.first_sight)."""
+        return await self._repo.first_sight(scope=scope, key=key, ttl=REQUEST_KEY_TTL)
+
     async def app_settings(self, *, team_id: str) -> AppSettings:
         """What the setup form shows: the app ID, corp ID and mapping mode (never the key)."""
         workspace = await self._repo.ensure_workspace(team_id=team_id)
-        own = await self._repo.get_app_credentials(team_id=team_id)
+        has_key = workspace.app_id is not None and workspace.has_app_key
         return AppSettings(
-            app_id=own.app_id if own else "",
-            corp_id=(own.corp_id or "") if own else "",
+            app_id=(workspace.app_id or "") if has_key else "",
+            corp_id=(workspace.corp_id or "") if has_key else "",
             mapping_mode=workspace.mapping_mode,
-            has_key=own is not None,
+            has_key=has_key,
+            key_unreadable=has_key and not await self._repo.app_key_readable(team_id=team_id),
         )
 
     async def setup_app(
@@ -627,12 +654,17 @@ class MeetingService:
         mode: str,
     ) -> Outcome:
         """Store the workspace's meeting-service app and check it against the vendor first."""
-        profile = await self._profile(invocation.team_id, invocation.user_id)
-        if not self._is_admin(profile):
+        if not await self._is_admin_now(invocation):
             return NotAllowed("change the meeting-service setup")
         team_id = invocation.team_id
         if app_key is None:
-            own = await self._repo.get_app_credentials(team_id=team_id)
+            try:
+                own = await self._repo.get_app_credentials(team_id=team_id)
+            except SecretDecryptError:
+                return Problem(
+                    f"{KEY_UNREADABLE} Enter the app key in the form again.",
+                    "/meet admin setup  (fill in the app key)",
+                )
             if own is None or own.app_id != app_id:
                 return Problem(
                     "A new app ID needs its app key.",
@@ -649,10 +681,10 @@ class MeetingService:
             app_id=app_id,
             app_key=app_key,
             corp_id=corp_id or None,
-            actor=profile.user_id,
+            actor=invocation.user_id,
         )
         await self._repo.set_mapping_mode(
-            team_id=team_id, mode=MappingMode(mode), actor=profile.user_id
+            team_id=team_id, mode=MappingMode(mode), actor=invocation.user_id
         )
         return AdminDone(f"Saved. This workspace now uses the meeting-service app {app_id}.")
 
@@ -734,8 +766,8 @@ class MeetingService:
             after = (page[-1].team_id, page[-1].id)
         by_app: dict[tuple[str, str | None], tuple[AppCredentials, list[MeetingRow]]] = {}
         for team_id in dict.fromkeys(m.team_id for m in watched):
-            app = await self._app(team_id)
-            if app is None:
+            app = await self._app(team_id)  # one unreadable key skips only its own workspace
+            if isinstance(app, NotConfigured):
                 continue
             entry = by_app.setdefault((app.app_id, app.corp_id), (app, []))
             entry[1].extend(m for m in watched if m.team_id == team_id)
@@ -979,7 +1011,7 @@ class MeetingService:
     async def people_online(self, meeting: MeetingRow) -> list[tuple[str, str]]:
         """Who is in the running meeting now, as (stable ID, display name) pairs."""
         app = await self._app(meeting.team_id)
-        if app is None:
+        if isinstance(app, NotConfigured):
             return []
         attendees = await self._meetings.online_attendees(
             app, meeting.organizer_third_party_id, meeting.conference_id
@@ -1040,14 +1072,14 @@ class MeetingService:
                     )
                 return WhoAmI(profile.user_id, identity, workspace.mapping_mode, None)
             case cmd.Help():
-                return Help(is_admin=self._is_admin(profile))
+                return Help(is_admin=self._is_admin(profile, team_id))
             case _:
                 return await self._admin(invocation, profile, command)
 
     async def _admin(
         self, invocation: Invocation, profile: Profile, command: cmd.Command
     ) -> Outcome:
-        if not self._is_admin(profile):
+        if not await self._is_admin_now(invocation):
             return NotAllowed("use the admin commands (workspace admins only)")
         team_id, actor = invocation.team_id, profile.user_id
         await self._repo.ensure_workspace(team_id=team_id)
@@ -1106,8 +1138,8 @@ class MeetingService:
         team_id = invocation.team_id
         workspace = await self._repo.ensure_workspace(team_id=team_id)
         app = await self._app(team_id)
-        if app is None:
-            return NotConfigured()
+        if isinstance(app, NotConfigured):
+            return app
         organizer = await self._identity(team_id, workspace.mapping_mode, profile)
         if isinstance(organizer, NotMapped):
             return organizer
@@ -1222,13 +1254,15 @@ class MeetingService:
     async def _cancel(
         self, invocation: Invocation, profile: Profile, meeting: MeetingRow
     ) -> Outcome:
-        if meeting.organizer_slack_id != profile.user_id and not self._is_admin(profile):
+        if meeting.organizer_slack_id != profile.user_id and not await self._is_admin_now(
+            invocation
+        ):
             return NotAllowed("cancel this meeting: only its organizer or a workspace admin can")
         if meeting.state is MeetingState.CANCELLED:
             return Problem("That meeting was already cancelled.", "/meet list")
         app = await self._app(invocation.team_id)
-        if app is None:
-            return NotConfigured()
+        if isinstance(app, NotConfigured):
+            return app
         try:
             await self._meetings.cancel_meeting(
                 app,
@@ -1248,8 +1282,8 @@ class MeetingService:
 
     async def _check(self, invocation: Invocation) -> Outcome:
         app = await self._app(invocation.team_id)
-        if app is None:
-            return NotConfigured()
+        if isinstance(app, NotConfigured):
+            return app
         try:
             await self._meetings.authenticate(app, None)
         except MeetingServiceError as exc:
@@ -1258,21 +1292,33 @@ class MeetingService:
 
     # -- helpers --
 
-    async def _profile(self, team_id: str, user_id: str) -> Profile:
-        profile = await self._directory.profile(team_id=team_id, user_id=user_id)
+    async def _profile(self, team_id: str, user_id: str, *, fresh: bool = False) -> Profile:
+        profile = await self._directory.profile(team_id=team_id, user_id=user_id, fresh=fresh)
         return profile or Profile(user_id=user_id, team_id=team_id, name=user_id)
 
-    def _is_admin(self, profile: Profile) -> bool:
-        return profile.is_admin or profile.user_id in self._settings.admins
+    def _is_admin(self, profile: Profile, team_id: str) -> bool:
+        return profile.user_id in self._settings.admins or profile.admin_of(team_id)
+
+    async def _is_admin_now(self, invocation: Invocation) -> bool:
+        """Admin rights as Slack states them now (never from a cache): they gate changes."""
+        if invocation.user_id in self._settings.admins:
+            return True
+        profile = await self._profile(invocation.team_id, invocation.user_id, fresh=True)
+        return self._is_admin(profile, invocation.team_id)
 
     async def _identity(self, team_id: str, mode: str, profile: Profile) -> str | NotMapped:
         explicit = await self._repo.get_mapping(team_id=team_id, slack_user_id=profile.user_id)
         return third_party_id(mode=mode, team_id=team_id, profile=profile, explicit=explicit)
 
-    async def _app(self, team_id: str) -> AppCredentials | None:
-        own = await self._repo.get_app_credentials(team_id=team_id)
+    async def _app(self, team_id: str) -> AppCredentials | NotConfigured:
+        """The workspace's own app, else the default one; NotConfigured when neither is usable."""
+        try:
+            own = await self._repo.get_app_credentials(team_id=team_id)
+        except SecretDecryptError:
+            log.error("workspace %s: its stored app key cannot be decrypted", team_id)  # noqa: TRY400 -- no traceback to add
+            return NotConfigured(key_unreadable=True)
         if own is not None:
             return AppCredentials(
                 app_id=own.app_id, app_key=SecretStr(own.app_key), corp_id=own.corp_id
             )
-        return self._default_app
+        return self._default_app or NotConfigured()

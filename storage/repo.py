@@ -559,6 +559,24 @@ class Repository:
             corp_id=row.corp_id,
         )
 
+    async def app_key_readable(self, *, team_id: str) -> bool:
+        """Whether the workspace's stored app key (if any) opens with the configured secret
+        keys; the key itself stays in here."""
+        async with self._tx() as session:
+            row = await session.get(Workspace, team_id)
+        return (
+            row is None or row.app_key_encrypted is None or self._box.opens(row.app_key_encrypted)
+        )
+
+    async def all_workspaces_unreadable_keys(self) -> list[str]:
+        """Team IDs whose stored app key no configured secret key opens (checked at start-up)."""
+        async with self._tx() as session:
+            query = select(Workspace.team_id, Workspace.app_key_encrypted).where(
+                col(Workspace.app_key_encrypted).is_not(None)
+            )
+            rows = (await session.exec(query)).all()
+        return [team_id for team_id, token in rows if token and not self._box.opens(token)]
+
     async def set_mapping_mode(self, *, team_id: str, mode: MappingMode, actor: str) -> None:
         """How Slack users become third-party IDs in this workspace."""
         await self._change_workspace(

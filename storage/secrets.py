@@ -69,6 +69,14 @@ class SecretBox:
                 "was a key removed before the secrets were re-encrypted?"
             ) from None
 
+    def opens(self, token: str) -> bool:
+        """Whether some configured key opens `token` (the plain text is not kept)."""
+        try:
+            self._fernet.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
     def rotate(self, token: str) -> str:
         """`token` re-encrypted with the first key (after a key rotation)."""
         try:

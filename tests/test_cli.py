@@ -21,6 +21,11 @@ GOOD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret", "PORT": "
         pytest.param(
             {"MEETBOT_DATABASE_URL": "mysql://db/x"}, "MEETBOT_DATABASE_URL", id="bad-database"
         ),
+        pytest.param(
+            {"MEETBOT_DATABASE_URL": "postgresql://127.0.0.1:1/x"},
+            "MEETBOT_SECRET_KEY",
+            id="postgresql-without-a-shared-secret-key",
+        ),
     ],
 )
 def test_serve_names_the_bad_setting_in_one_line(

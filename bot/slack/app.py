@@ -6,10 +6,14 @@ a lazy listener afterwards and answers through response_url or the Web API.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -48,6 +52,17 @@ __all__ = ["Presenter", "build_app"]
 log = logging.getLogger(__name__)
 
 Reply = Callable[[Message], Awaitable[None]]
+Lazy = Callable[..., Awaitable[None]]
+
+SOMETHING_WENT_WRONG: Final = (
+    "Something went wrong on meetbot's side and your request did not finish (reference "
+    "{reference}). If no card or confirmation follows, nothing was created: try again in a "
+    "moment, and if it keeps failing give the reference to your workspace admin."
+)
+ALREADY_DONE: Final = (
+    "meetbot already received this request a moment ago (a double click or a repeat) and "
+    "acts on it only once."
+)
 
 
 class Presenter:
@@ -83,8 +98,11 @@ class Presenter:
                 await reply(blocks.render_no_time_found(topic))
             case NotMapped(reason=reason):
                 await reply(blocks.render_not_mapped(NotMappedReason(reason)))
-            case NotConfigured():
-                await reply(blocks.render_not_mapped(NotMappedReason.NOT_CONFIGURED))
+            case NotConfigured(key_unreadable=unreadable):
+                missing = (
+                    NotMappedReason.KEY_UNREADABLE if unreadable else NotMappedReason.NOT_CONFIGURED
+                )
+                await reply(blocks.render_not_mapped(missing))
             case NotAllowed(action=action):
                 await reply(blocks.render_not_allowed(action))
             case VendorFailure(user_message=message):
@@ -121,6 +139,7 @@ class Presenter:
                     corp_id=current.corp_id,
                     mode=current.mapping_mode,
                     private_metadata=invocation.channel_id,
+                    key_unreadable=current.key_unreadable,
                 )
                 await self._open(trigger_id, view, reply)
 
@@ -161,17 +180,48 @@ class Presenter:
 
 
 def _invocation(body: dict[str, Any]) -> Invocation:
-    """Who acted where, from a slash command or an interaction payload."""
+    """Who acted in which workspace and where, from a slash command or an interaction payload.
+
+    The workspace is always the one the request came from (`team_id`, `team.id`), never the
+    user's home team: they differ under Enterprise Grid and for Slack Connect guests. A modal
+    carries the channel it was opened from in its private_metadata.
+    """
     if "command" in body:
         return Invocation(body["team_id"], body["user_id"], body["channel_id"])
     team = body.get("team") or {}
     user = body.get("user") or {}
-    channel = body.get("channel") or {}
+    view = body.get("view") or {}
+    channel = (body.get("channel") or {}).get("id") or view.get("private_metadata") or ""
     return Invocation(
-        str(team.get("id") or user.get("team_id", "")),
+        str(team.get("id") or view.get("team_id") or user.get("team_id", "")),
         str(user.get("id", "")),
-        str(channel.get("id", "")),
+        str(channel),
     )
+
+
+def request_key(body: dict[str, Any]) -> tuple[str, str] | None:
+    """Slack's own identifier of one request, to act on it once across replicas.
+
+    A command: its trigger_id. A button: who pressed which button on which message (a double
+    click sends two `action_ts`, so those cannot tell a double click from two decisions). A
+    modal: its view ID and the values submitted (a form corrected after errors is new).
+    """
+    if "command" in body:
+        return (
+            ("slack.trigger", str(body.get("trigger_id") or "")) if body.get("trigger_id") else None
+        )
+    user = str((body.get("user") or {}).get("id", ""))
+    if body.get("type") == "block_actions":
+        container = body.get("container") or {}
+        action = (body.get("actions") or [{}])[0]
+        parts = (user, container.get("message_ts"), action.get("action_id"), action.get("value"))
+        return ("slack.action", ":".join(str(p or "") for p in parts))
+    view = body.get("view") or {}
+    if body.get("type") == "view_submission" and view.get("id"):
+        values = json.dumps(view.get("state", {}).get("values", {}), sort_keys=True)
+        digest = hashlib.sha256(values.encode()).hexdigest()
+        return ("slack.view", f"{user}:{view['id']}:{digest}")
+    return None
 
 
 def schedule_request(form: blocks.ScheduleForm) -> cmd.Schedule:
@@ -192,7 +242,6 @@ def build_app(
     *,
     service: MeetingService,
     client: AsyncWebClient | None = None,
-    socket_mode: bool = False,
     gate: AckGate | None = None,
     prepare_card: CardHook | None = None,
 ) -> AsyncApp:
@@ -211,7 +260,9 @@ def build_app(
             token=client.token, base_url=client.base_url, retry_handlers=client.retry_handlers
         ),
         signing_secret=secret.get_secret_value() if secret else None,
-        request_verification_enabled=not socket_mode,
+        # Always on: Socket Mode envelopes skip it by themselves (they arrive over the app's
+        # own websocket); anything that reaches us over HTTP must be signed by Slack.
+        request_verification_enabled=True,
         # Our ack listeners only ack, so running them inline costs nothing; the default mode
         # instead polls for the ack every 10 ms, which put a 10 ms floor under every ack and
         # thousands of wake-ups per second under a burst. Lazy listeners still run after
@@ -219,8 +270,7 @@ def build_app(
         process_before_response=True,
     )
     if gate is not None:
-        # Bolt has no public hook for its lazy runner; the listener runner's attribute is it.
-        app._async_listener_runner.lazy_listener_runner = AckFirstLazyRunner(gate, app.logger)
+        app.listener_runner.lazy_listener_runner = AckFirstLazyRunner(gate, app.logger)
     notifier = Notifier(client, prepare_card=prepare_card)
     presenter = Presenter(service, notifier, client)
 
@@ -228,13 +278,43 @@ def build_app(
         await ack()
 
     def answer(body: dict[str, Any]) -> Reply:
-        """Reply privately through the request's response_url."""
-        url = str(body["response_url"])
+        """Reply privately: through the request's response_url, or (a modal, which has none)
+        as an ephemeral message in the channel the modal was opened from."""
+        url = body.get("response_url")
+        invocation = _invocation(body)
 
         async def reply(message: Message) -> None:
-            await notifier.respond(url, message)
+            if url:
+                await notifier.respond(str(url), message)
+            else:
+                await presenter_ephemeral(invocation, message)
 
         return reply
+
+    def guarded(run: Lazy) -> Lazy:
+        """`run` acted on once per Slack request (see request_key), and never silent: a
+        failure is logged with a reference the user is given."""
+
+        @functools.wraps(run)
+        async def lazy(**kwargs: Any) -> None:
+            body: dict[str, Any] = kwargs["body"]
+            try:
+                key = request_key(body)
+                if key is not None and not await service.first_time(*key):
+                    await answer(body)(blocks.render_working(ALREADY_DONE))
+                    return
+                await run(**kwargs)
+            except Exception:
+                reference = secrets.token_hex(4)
+                log.exception("request failed (reference %s)", reference)
+                try:
+                    await answer(body)(
+                        blocks.render_failure(SOMETHING_WENT_WRONG.format(reference=reference))
+                    )
+                except Exception:
+                    log.exception("could not tell the user about failure %s", reference)
+
+        return lazy
 
     async def run_meet(body: dict[str, Any]) -> None:
         invocation = _invocation(body)
@@ -269,14 +349,9 @@ def build_app(
         form = blocks.read_schedule_modal(view, now=datetime.now(UTC))
         if isinstance(form, dict):
             return  # the ack already showed the errors in the form
-        user = body["user"]
-        invocation = Invocation(str(user.get("team_id", "")), user["id"], view["private_metadata"])
+        invocation = _invocation(body)
         outcome = await service.schedule(invocation, schedule_request(form))
-
-        async def reply(message: Message) -> None:
-            await presenter_ephemeral(invocation, message)
-
-        await presenter.present(outcome, invocation, reply=reply)
+        await presenter.present(outcome, invocation, reply=answer(body))
 
     async def presenter_ephemeral(invocation: Invocation, message: Message) -> None:
         await client.chat_postEphemeral(
@@ -291,8 +366,7 @@ def build_app(
             return str(value).strip() if value else ""
 
         mode = values.get(blocks.ADMIN_MODE, {}).get(blocks.ADMIN_MODE, {}).get("selected_option")
-        user = body["user"]
-        invocation = Invocation(str(user.get("team_id", "")), user["id"], view["private_metadata"])
+        invocation = _invocation(body)
         outcome = await service.setup_app(
             invocation,
             app_id=text(blocks.ADMIN_APP_ID),
@@ -300,23 +374,19 @@ def build_app(
             corp_id=text(blocks.ADMIN_CORP_ID) or None,
             mode=str(mode["value"]) if mode else "email",
         )
-
-        async def reply(message: Message) -> None:
-            await presenter_ephemeral(invocation, message)
-
-        await presenter.present(outcome, invocation, reply=reply)
+        await presenter.present(outcome, invocation, reply=answer(body))
 
     async def on_uninstalled(body: dict[str, Any], event: dict[str, Any]) -> None:
         await service.record_event(team_id=str(body.get("team_id", "")), event=event["type"])
 
-    app.command("/meet")(ack=ack_now, lazy=[run_meet])
-    app.view(blocks.ADMIN_SETUP_MODAL)(ack=ack_now, lazy=[run_admin_setup])
+    app.command("/meet")(ack=ack_now, lazy=[guarded(run_meet)])
+    app.view(blocks.ADMIN_SETUP_MODAL)(ack=ack_now, lazy=[guarded(run_admin_setup)])
     app.event("app_uninstalled")(on_uninstalled)
     app.event("tokens_revoked")(on_uninstalled)
     app.action(blocks.JOIN)(ack_now)
     app.action(blocks.HOST_JOIN)(ack_now)
-    app.action(blocks.CANCEL)(ack=ack_now, lazy=[run_cancel])
-    app.action(blocks.START_NOW)(ack=ack_now, lazy=[run_start_now])
-    app.action(blocks.MAPPINGS_PAGE)(ack=ack_now, lazy=[run_mappings_page])
-    app.view(blocks.SCHEDULE_MODAL)(ack=ack_schedule, lazy=[run_schedule])
+    app.action(blocks.CANCEL)(ack=ack_now, lazy=[guarded(run_cancel)])
+    app.action(blocks.START_NOW)(ack=ack_now, lazy=[guarded(run_start_now)])
+    app.action(blocks.MAPPINGS_PAGE)(ack=ack_now, lazy=[guarded(run_mappings_page)])
+    app.view(blocks.SCHEDULE_MODAL)(ack=ack_schedule, lazy=[guarded(run_schedule)])
     return app

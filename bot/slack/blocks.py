@@ -270,6 +270,8 @@ class NotMappedReason(StrEnum):
     """Email mode, but the Slack profile shows no email (or the scope is missing)."""
     NOT_CONFIGURED = "not_configured"
     """No meeting-service app is configured for the workspace."""
+    KEY_UNREADABLE = "key_unreadable"
+    """The workspace's stored app key no longer opens with the server's secret key."""
 
 
 NOT_MAPPED_TEXT: Final = {
@@ -285,6 +287,11 @@ NOT_MAPPED_TEXT: Final = {
     NotMappedReason.NOT_CONFIGURED: (
         "Huawei Cloud Meeting is not set up for this workspace yet: ask a workspace admin to "
         "run `/meet admin setup`."
+    ),
+    NotMappedReason.KEY_UNREADABLE: (
+        "Nothing was done: the meeting-service app key stored for this workspace can no longer "
+        "be read (meetbot's secret key changed since it was saved). A workspace admin must "
+        "enter the app key again with `/meet admin setup`."
     ),
 }
 NOT_ALLOWED_TEXT: Final = ":no_entry: Only {who} can {action}."
@@ -327,6 +334,10 @@ ADMIN_APP_ID_LABEL: Final = "App ID"
 ADMIN_APP_KEY_LABEL: Final = "App key"
 ADMIN_APP_KEY_HINT_KEEP: Final = "Leave empty to keep the current key."
 ADMIN_APP_KEY_HINT_NEW: Final = "Stored encrypted; never shown again."
+ADMIN_KEY_UNREADABLE: Final = (
+    ":warning: The app key stored for this workspace can no longer be read: meetbot's secret "
+    "key changed since it was saved. Enter the app key again."
+)
 ADMIN_CORP_ID_LABEL: Final = "Corp ID"
 ADMIN_CORP_ID_HINT: Final = "Only for service-provider (SP) mode; leave empty otherwise."
 ADMIN_MODE_LABEL: Final = "How Slack users map to meeting users"
@@ -998,13 +1009,16 @@ def render_schedule_modal(
 
 
 def render_admin_setup_modal(
-    *, app_id: str, corp_id: str, mode: str, private_metadata: str
+    *, app_id: str, corp_id: str, mode: str, private_metadata: str, key_unreadable: bool = False
 ) -> dict[str, Any]:
-    """The views.open payload of workspace setup. The app key is never prefilled."""
+    """The views.open payload of workspace setup. The app key is never prefilled; when the
+    stored one cannot be read (`key_unreadable`) the form says so and asks for it again."""
     modes = [_option(value, label) for value, label in MAPPING_MODES]
     initial_mode = next((option for option in modes if option.value == mode), None)
-    has_app = bool(app_id)
+    has_app = bool(app_id) and not key_unreadable
+    warning: list[Block] = [_section(ADMIN_KEY_UNREADABLE)] if key_unreadable else []
     blocks: list[Block] = [
+        *warning,
         _context(escape(ADMIN_INTRO)),
         InputBlock(
             block_id=ADMIN_APP_ID,

@@ -25,6 +25,7 @@ CACHE_SIZE: Final = 10_000
 def profile_from_user(user: dict[str, Any]) -> Profile:
     """A users.info `user` object as a Profile."""
     profile = user.get("profile") or {}
+    grid = user.get("enterprise_user") or {}
     return Profile(
         user_id=str(user["id"]),
         team_id=str(user.get("team_id", "")),
@@ -35,6 +36,7 @@ def profile_from_user(user: dict[str, Any]) -> Profile:
         email=profile.get("email") or None,
         is_admin=bool(user.get("is_admin") or user.get("is_owner")),
         is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
+        teams=tuple(str(t) for t in grid.get("teams") or ()),
     )
 
 
@@ -49,11 +51,12 @@ class SlackDirectory:
         self._cache: OrderedDict[tuple[str, str], tuple[float, Profile | None]] = OrderedDict()
         self._inflight: dict[tuple[str, str], asyncio.Future[Profile | None]] = {}
 
-    async def profile(self, *, team_id: str, user_id: str) -> Profile | None:
-        """The user's profile, or None when Slack does not know them."""
+    async def profile(self, *, team_id: str, user_id: str, fresh: bool = False) -> Profile | None:
+        """The user's profile, or None when Slack does not know them. `fresh` asks Slack even
+        when a cached answer exists (rights checks must not trust a five-minute-old one)."""
         key = (team_id, user_id)
         hit = self._cache.get(key)
-        if hit is not None and hit[0] > self._clock():
+        if hit is not None and hit[0] > self._clock() and not fresh:
             return hit[1]
         pending = self._inflight.get(key)
         if pending is not None:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -33,6 +34,7 @@ __all__ = [
     "Notifier",
     "card_view",
     "delivery_metadata",
+    "is_slack_response_url",
     "web_client",
 ]
 
@@ -94,6 +96,26 @@ class ChannelPacer:
             lock = self._locks.get(channel)
             if lock is not None and not lock.locked():
                 del self._locks[channel], self._next[channel]
+
+
+SLACK_HOOKS_HOST: Final = "hooks.slack.com"
+
+
+def is_slack_response_url(url: str, *, api_url: str) -> bool:
+    """Whether `url` is one Slack could have issued: https://hooks.slack.com/…, or on the
+    configured Slack API's own origin (a local emulator in tests and the demo)."""
+    try:
+        target, api = urlsplit(url), urlsplit(api_url)
+        same_origin = (target.scheme, target.hostname, target.port) == (
+            api.scheme,
+            api.hostname,
+            api.port,
+        )
+    except ValueError:
+        return False
+    if target.scheme == "https" and target.hostname == SLACK_HOOKS_HOST and target.port is None:
+        return True
+    return same_origin and target.scheme in ("http", "https") and not target.username
 
 
 def web_client(
@@ -256,6 +278,11 @@ class Notifier:
 
         Bolt's `respond` opens a new HTTP session per answer; this reuses the client's.
         """
+        if not is_slack_response_url(response_url, api_url=self._client.base_url):
+            # Only Slack hands out response URLs; anything else would make us post the
+            # organizer's host link to a stranger's server.
+            log.warning("refused to answer through a response_url that is not Slack's")
+            return
         body = {"response_type": "ephemeral", "replace_original": False, **message}
         session = self._client.session
         if session is None:

@@ -664,7 +664,7 @@ def test_every_query_takes_team_id_except_the_scheduler_maintenance_ones() -> No
         "claim_due",
         "first_sight",
     }
-    assert len(cross_workspace) == 4
+    assert len(cross_workspace) == 5
     for name, fn in methods.items():
         params = list(inspect.signature(fn).parameters.values())[1:]
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params), name
