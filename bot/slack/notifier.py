@@ -106,16 +106,13 @@ def is_slack_response_url(url: str, *, api_url: str) -> bool:
     configured Slack API's own origin (a local emulator in tests and the demo)."""
     try:
         target, api = urlsplit(url), urlsplit(api_url)
-        same_origin = (target.scheme, target.hostname, target.port) == (
-            api.scheme,
-            api.hostname,
-            api.port,
-        )
+        where = (target.scheme, target.hostname, target.port)
+        configured = (api.scheme, api.hostname, api.port)
     except ValueError:
         return False
-    if target.scheme == "https" and target.hostname == SLACK_HOOKS_HOST and target.port is None:
-        return True
-    return same_origin and target.scheme in ("http", "https") and not target.username
+    if target.username is not None or target.scheme not in ("http", "https"):
+        return False
+    return where in (("https", SLACK_HOOKS_HOST, None), configured)
 
 
 def web_client(
