@@ -383,6 +383,9 @@ class Scheduler:
             except SlackApiError as exc:
                 log.warning("card of meeting %s still not posted: %s", meeting.id, exc)
                 continue
+            except Exception:  # one meeting's trouble must not hold back the others' cards
+                log.exception("card of meeting %s could not be posted", meeting.id)
+                continue
             if ts is not None and meeting.channel_id:
                 await self._service.card_posted(
                     meeting, channel_id=meeting.channel_id, message_ts=ts, card_state=meeting.state

@@ -780,6 +780,9 @@ class MeetingService:
                 except MeetingServiceError as exc:
                     log.warning("status poll of app %s failed: %s", app.app_id, exc.error_code)
                     return []
+                except Exception:  # isolated: the other apps' meetings are still followed
+                    log.exception("status poll of app %s failed", app.app_id)
+                    return []
 
         results = await asyncio.gather(*(one(a, ms) for a, ms in by_app.values()))
         return [change for changes in results for change in changes]
