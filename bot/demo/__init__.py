@@ -24,12 +24,12 @@ from starlette.types import ASGIApp
 
 from bot.config import Settings
 from bot.demo.emulator import Emulator, EmulatorConfig
+from bot.demo.guard import LOOPBACK
 from bot.huawei.sandbox import Sandbox, SandboxApp
 
 __all__ = ["DEFAULT_DATA_DIR", "DemoUrls", "demo_settings", "run_demo", "serve_demo"]
 
 DEFAULT_DATA_DIR: Final = Path(".meetbot/demo")
-LOOPBACK: Final = "127.0.0.1"
 DEMO_REMINDER_MINUTES: Final = (2, 0)
 
 
@@ -143,6 +143,7 @@ async def serve_demo(
         bot_token=bot_token,
         sandbox_url=sandbox_url,
         public_url=local,
+        host=host,
     )
     async with Emulator(config) as emulator:
         sandbox = Sandbox([SandboxApp(app_id, app_key)])

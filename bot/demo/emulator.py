@@ -4,6 +4,7 @@ The page (`/`, `/demo/…`) never reaches the bot directly: what a person does t
 signed request Slack would send to the bot's `/slack/events`. The bot's Web API calls (`/api/…`)
 and response_url posts (`/response/…`) change the workspace; pages hear of it by Server-Sent
 Events and fetch their view again. `/demo/sandbox/…` drives the meeting sandbox's control API.
+Every route takes only requests for its own host and origin (see `bot.demo.guard`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from bot.demo.guard import LOOPBACK, page_hosts, refusal
 from bot.demo.render import Viewer, format_date, render_message, render_view
 from bot.demo.wire import (
     SlackUser,
@@ -61,6 +63,9 @@ RESPONSE_URL_USES: Final = 5
 COMMANDS: Final = ("/meet",)
 CONNECT_TROUBLE: Final = "We had some trouble connecting. Try again?"
 STATIC: Final = {"app.js": "text/javascript", "app.css": "text/css", "index.html": "text/html"}
+INVALID_JSON: Final = "invalid_json"
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class EmulatorConfig:
     sandbox_url: str
     public_url: str
     """This emulator's own base URL (response_urls point here)."""
+    host: str = LOOPBACK
+    """The address the page is bound to: with 127.0.0.1 and localhost, what its Host may name."""
 
 
 @dataclass
@@ -452,21 +459,37 @@ class Emulator:
     # --- HTTP ----------------------------------------------------------------------------------
 
     def _routes(self) -> list[Route]:
+        guard = self._guard  # on every route; `_page` guards its own
         return [
-            Route("/", self._index, methods=["GET"]),
-            Route("/static/{name}", self._static, methods=["GET"]),
-            Route("/api/{method}", self._web_api, methods=["GET", "POST"]),
-            Route("/response/{rid}", self._response_url, methods=["POST"]),
-            Route("/demo/state", self._state, methods=["GET"]),
-            Route("/demo/events", self._events, methods=["GET"]),
+            Route("/", guard(self._index), methods=["GET"]),
+            Route("/static/{name}", guard(self._static), methods=["GET"]),
+            # Forms too, as the bot's slack_sdk sends them: the bot token guards the Web API.
+            Route("/api/{method}", guard(self._web_api), methods=["GET", "POST"]),
+            Route("/response/{rid}", guard(self._response_url, json_body=True), methods=["POST"]),
+            Route("/demo/state", guard(self._state), methods=["GET"]),
+            Route("/demo/events", guard(self._events), methods=["GET"]),
             Route("/demo/command", self._page(self._p_command), methods=["POST"]),
             Route("/demo/message", self._page(self._p_message), methods=["POST"]),
             Route("/demo/action", self._page(self._p_action), methods=["POST"]),
             Route("/demo/view", self._page(self._p_view), methods=["POST"]),
             Route("/demo/view/close", self._page(self._p_close), methods=["POST"]),
-            Route("/demo/sandbox", self._sandbox_list, methods=["GET"]),
+            Route("/demo/sandbox", guard(self._sandbox_list), methods=["GET"]),
             Route("/demo/sandbox/{path:path}", self._page(self._p_sandbox), methods=["POST"]),
         ]
+
+    def _guard(self, endpoint: Endpoint, *, json_body: bool = False) -> Endpoint:
+        """`endpoint` behind the rules of `guard.refusal`, for the port the request came in on."""
+
+        async def guarded(request: Request) -> Response:
+            server = request.scope.get("server")  # the listening socket's (address, port)
+            hosts = page_hosts(self.config.host, server[1]) if server else frozenset()
+            refused = refusal(request.method, request.headers, hosts=hosts, json_body=json_body)
+            if refused is not None:
+                status, error = refused
+                return JSONResponse({"ok": False, "error": error}, status)
+            return await endpoint(request)
+
+        return guarded
 
     async def _index(self, _: Request) -> Response:
         return HTMLResponse(_static_text("index.html"))
@@ -480,9 +503,12 @@ class Emulator:
         )
 
     async def _web_api(self, request: Request) -> Response:
-        args = parse_api_args(
-            await request.body(), request.headers.get("content-type", ""), request.query_params
-        )
+        try:
+            args = parse_api_args(
+                await request.body(), request.headers.get("content-type", ""), request.query_params
+            )
+        except ValueError:
+            return JSONResponse({"ok": False, "error": INVALID_JSON}, 400)
         auth = request.headers.get("authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth else str(args.pop("token", "") or "")
         answer = self.api.call(request.path_params["method"], args, token or None)
@@ -490,9 +516,12 @@ class Emulator:
         return JSONResponse(answer)
 
     async def _response_url(self, request: Request) -> Response:
-        args = parse_api_args(
-            await request.body(), request.headers.get("content-type", ""), request.query_params
-        )
+        try:
+            args = parse_api_args(
+                await request.body(), request.headers.get("content-type", ""), request.query_params
+            )
+        except ValueError:
+            return Response(INVALID_JSON, 400, media_type="text/plain")
         status, text = self.respond(request.path_params["rid"], args)
         self._after_change()
         return Response(text, status, media_type="text/plain")
@@ -522,10 +551,16 @@ class Emulator:
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
-    def _page(self, handler: Callable[[dict[str, Any], Request], Any]) -> Callable[[Request], Any]:
+    def _page(self, handler: Callable[[dict[str, Any], Request], Awaitable[Any]]) -> Endpoint:
+        """One of the page's JSON endpoints (guarded): `handler` gets the body as an object."""
+
         async def endpoint(request: Request) -> Response:
             try:
-                out = await handler(_json_object(await request.body()), request)
+                body = _json_object(await request.body())
+            except ValueError:
+                return JSONResponse({"ok": False, "error": INVALID_JSON}, 400)
+            try:
+                out = await handler(body, request)
             except ApiError as exc:
                 out = {"ok": False, "error": exc.code}
             except (ValueError, TypeError, KeyError) as exc:
@@ -534,7 +569,7 @@ class Emulator:
                 self._after_change()
             return JSONResponse(out if out is not None else {"ok": True})
 
-        return endpoint
+        return self._guard(endpoint, json_body=True)
 
     async def _p_command(self, body: dict[str, Any], _: Request) -> dict[str, Any]:
         return await self.command(str(body["user"]), str(body["channel"]), str(body["text"]))
@@ -588,9 +623,10 @@ class Emulator:
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
-    body = json.loads(raw or b"{}")
+    """A JSON object; ValueError for anything else (malformed, not UTF-8, empty, an array)."""
+    body = json.loads(raw)
     if not isinstance(body, dict):
-        raise TypeError("expected a JSON object")
+        raise ValueError("expected a JSON object")  # noqa: TRY004 -- malformed, as broken JSON is
     return body
 
 

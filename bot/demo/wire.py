@@ -315,12 +315,15 @@ def view_state(
 
 
 def parse_api_args(body: bytes, content_type: str, query: Mapping[str, str]) -> dict[str, Any]:
-    """The arguments of a Web API call, sent as JSON or as a form (JSON-valued fields decoded)."""
+    """The arguments of a Web API call, sent as JSON or as a form (JSON-valued fields decoded).
+
+    ValueError when the JSON (the body's or a field's) is malformed.
+    """
     if content_type.startswith("application/json"):
         parsed = json.loads(body or b"{}")
         args: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
     else:
-        args = dict(urllib.parse.parse_qsl(body.decode()))
+        args = dict(urllib.parse.parse_qsl(body.decode(errors="replace")))
     args = {**query, **args}
     for key in _JSON_ARGS:
         value = args.get(key)
