@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path
 
@@ -48,3 +49,42 @@ def test_copied_paths_exist_and_dockerignore_keeps_the_context_small() -> None:
             assert (ROOT / source).exists(), source
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "tests"} <= set(ignored)
+
+
+def pip_installs() -> list[str]:
+    """Every `pip install …` command the Dockerfile runs."""
+    return [
+        command.strip()
+        for run in instructions("RUN")
+        for command in run.split("&&")
+        if re.search(r"\bpip install\b", command)
+    ]
+
+
+def test_dependencies_come_from_the_hashed_lock_and_the_project_adds_none() -> None:
+    installs = pip_installs()
+    from_lock = [c for c in installs if "-r requirements/lock.txt" in c]
+    assert from_lock, installs
+    assert all("--require-hashes" in c for c in from_lock), from_lock
+    # Anything else installed is the project itself, without resolving dependencies again.
+    others = [c for c in installs if c not in from_lock]
+    assert others, "the project itself is installed"
+    assert all("--no-deps" in c and c.split()[-1] == "." for c in others), others
+    assert any(copy.split()[0] == "requirements/lock.txt" for copy in instructions("COPY")), (
+        "the lock is copied into the build stage"
+    )
+
+
+def test_base_images_are_pinned_by_digest() -> None:
+    stages = instructions("FROM")
+    assert all(re.search(r"@sha256:[0-9a-f]{64}\b", stage) for stage in stages), stages
+    assert len({stage.split()[0] for stage in stages}) == 1, "both stages start from one image"
+
+
+def test_dockerignore_keeps_the_lock_in_the_context() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert not any(
+        fnmatch.fnmatch(path, pattern.rstrip("/"))
+        for pattern in ignored
+        for path in ("requirements", "requirements/lock.txt")
+    ), ignored
