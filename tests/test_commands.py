@@ -421,6 +421,7 @@ def test_schedule_reads_duration(clause: str, minutes: int) -> None:
 
 # One failing input per error kind; the test below checks that none is missing.
 ERROR_CASES = [
+    pytest.param("Sync tomorrow 3pm " + "x" * 1000, ErrorKind.COMMAND_TOO_LONG, id="too-long"),
     pytest.param("Standup 9am", ErrorKind.PAST_TIME, id="past"),
     pytest.param("Standup 2027-06-01 10:00", ErrorKind.TOO_FAR_AHEAD, id="too-far"),
     pytest.param("Standup tomorrow 9:30 for 10m", ErrorKind.DURATION_OUT_OF_RANGE, id="too-short"),
@@ -512,3 +513,40 @@ def test_past_time_message_says_when_it_was_read() -> None:
 
     assert "Mar 04 09:00" in problem
     assert "America/New_York" in problem
+
+
+# --- long and hostile text ---------------------------------------------------------------------
+
+
+def test_a_command_over_the_length_limit_says_how_long_it_is() -> None:
+    problem = error("Sync tomorrow 3pm " + "x" * 990)
+
+    assert problem.kind is ErrorKind.COMMAND_TOO_LONG
+    assert problem.problem.startswith("Your command is 1008 characters; the limit is 1000.")
+
+
+def test_the_length_limit_counts_a_mention_as_the_name_shown() -> None:
+    people = [f"<@U{n:09d}|Alexandra Longname{n:02d}>" for n in range(40)]
+    text = "Sync tomorrow 3pm with " + " ".join(people)
+    assert len(text) > 1000  # as Slack sends it; the user wrote about 900 characters
+
+    assert len(schedule(text).invitees) == 40
+
+
+def test_the_length_limit_counts_runs_of_whitespace_as_one_space() -> None:
+    assert schedule("Sync" + " " * 600 + "tomorrow" + "\n" * 600 + "3pm").topic == "Sync"
+
+
+def test_newlines_and_tabs_separate_words_like_spaces() -> None:
+    command = schedule("Sync\n\ntomorrow\t3pm\r\nfor\n45m\nwith\n<@U01|ann>\n<@U02|bo  b>")
+
+    assert command.topic == "Sync"
+    assert command.start == TOMORROW_3PM_UTC
+    assert command.duration_minutes == 45
+    assert command.invitees == ("U01", "U02")
+
+
+def test_a_mention_in_the_topic_keeps_its_name_with_single_spaces() -> None:
+    command = schedule("Sync  about\n<@U01|Ann\n\nLee>  notes tomorrow 3pm")
+
+    assert command.topic == "Sync about @Ann Lee notes"
