@@ -24,6 +24,8 @@ __all__ = [
     "DEFAULT_TOPIC",
     "MAX_COMMAND_LENGTH",
     "MAX_DURATION_MINUTES",
+    "MAX_MAPPINGS_PAGE",
+    "MAX_MEETING_ID_DIGITS",
     "MAX_REMINDER_MINUTES",
     "MAX_TOPIC_LENGTH",
     "MIN_DURATION_MINUTES",
@@ -59,6 +61,9 @@ MAX_TOPIC_LENGTH: Final = 128
 MIN_DURATION_MINUTES: Final = 15
 MAX_DURATION_MINUTES: Final = 1440
 MAX_REMINDER_MINUTES: Final = 1440
+MAX_MAPPINGS_PAGE: Final = 10_000
+MAX_MEETING_ID_DIGITS: Final = 20
+"""Conference IDs are 9 to 11 digits; the bound only keeps absurd input out of the lookup."""
 MAX_DAYS_AHEAD: Final = 365
 PAST_SLACK: Final = timedelta(minutes=1)
 ADMIN_VERBS: Final = (
@@ -569,13 +574,26 @@ def _cancel(rest: str) -> Cancel:
             "/meet cancel 987654321",
         )
     meeting_id = re.sub(r"[\s\-#]", "", rest)
-    if not meeting_id.isascii() or not meeting_id.isdigit():
+    if not _digits(meeting_id) or len(meeting_id) > MAX_MEETING_ID_DIGITS:
         raise _fail(
             ErrorKind.CANCEL_ID_INVALID,
             f"“{_plain(rest)}” is not a meeting ID; it is the number shown on the meeting's card.",
             "/meet cancel 987654321",
         )
     return Cancel(meeting_id=meeting_id)
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _whole_number(text: str, *, low: int, high: int) -> int | None:
+    """`text` as a number from `low` to `high`, or None. Too many digits are refused before int()
+    sees them: it raises on more than 4300."""
+    if not _digits(text) or len(text.lstrip("0")) > len(str(high)):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
 
 
 def _user_id(token: str) -> str | None:
@@ -633,11 +651,12 @@ def _admin(rest: str) -> Command:
         case "mappings":
             if not args:
                 return AdminMappings()
-            if len(args) == 1 and args[0].isascii() and args[0].isdigit() and int(args[0]) >= 1:
-                return AdminMappings(page=int(args[0]))
+            page = _whole_number(args[0], low=1, high=MAX_MAPPINGS_PAGE)
+            if len(args) == 1 and page is not None:
+                return AdminMappings(page=page)
             raise _fail(
                 ErrorKind.ADMIN_PAGE_INVALID,
-                f"“{_plain(' '.join(args))}” is not a page number (1, 2, 3 …).",
+                f"“{_plain(' '.join(args))}” is not a page number (1 to {MAX_MAPPINGS_PAGE}).",
                 "/meet admin mappings 2",
             )
         case "mapping":
@@ -670,10 +689,10 @@ def _admin(rest: str) -> Command:
 
 def _reminders(text: str) -> AdminReminders:
     values = [value for value in re.split(r"[\s,]+", text) if value]
-    if values and all(v.isascii() and v.isdigit() for v in values):
-        minutes = {int(value) for value in values}
-        if max(minutes) <= MAX_REMINDER_MINUTES:
-            return AdminReminders(minutes=tuple(sorted(minutes, reverse=True)))
+    read = [_whole_number(value, low=0, high=MAX_REMINDER_MINUTES) for value in values]
+    minutes = [number for number in read if number is not None]
+    if values and len(minutes) == len(values):
+        return AdminReminders(minutes=tuple(sorted(set(minutes), reverse=True)))
     raise _fail(
         ErrorKind.ADMIN_REMINDERS_INVALID,
         f"Reminders are minutes before the start, each from 0 to {MAX_REMINDER_MINUTES}, "

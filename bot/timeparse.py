@@ -341,15 +341,27 @@ def _resolve_date(date_text: str, base: datetime) -> date | None:
     return found
 
 
-def _localize(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    """The wall time `day` `clock` in `tz`.
+def _localize(day: date, clock: time, tz: ZoneInfo) -> datetime | None:
+    """The wall time `day` `clock` in `tz`; None if that instant is outside year 1 to 9999 in UTC
+    ("9999-12-31 23:30" in Los Angeles, "0001-01-01 00:10" in Tokyo).
 
     fold=0 then a round trip through UTC: a wall time in the fall-back fold takes its first
     occurrence (the earlier instant); one in the spring-forward gap is read with the offset in
     force before the change, which moves it forward by the gap (02:30 -> 03:30 in New York).
     """
     wall = datetime.combine(day, clock, tzinfo=tz).replace(fold=0)
-    return wall.astimezone(UTC).astimezone(tz)
+    try:
+        return wall.astimezone(UTC).astimezone(tz)
+    except OverflowError:
+        return None
+
+
+def _after(now: datetime, minutes: int, tz: ZoneInfo) -> datetime | None:
+    """`minutes` after `now`, in `tz`; None past year 9999."""
+    try:
+        return (now + timedelta(minutes=minutes)).astimezone(tz)
+    except OverflowError:
+        return None
 
 
 def _reading(run: list[_Atom]) -> tuple[time, str | None] | None:
@@ -414,21 +426,21 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
             continue
         clock, date_text = reading
         if date_text is None:  # a bare clock time is today, even when already past
-            chosen = chosen or (run, _localize(base.date(), clock, tz))
+            if chosen is None and (when := _localize(base.date(), clock, tz)) is not None:
+                chosen = (run, when)
             continue
         if lookups == _MAX_DATE_LOOKUPS:
             continue
         lookups += 1
         day = _resolve_date(date_text, base)
-        if day is not None:
-            return _found(text, run[0].start, run[-1].end, _localize(day, clock, tz))
+        if day is not None and (when := _localize(day, clock, tz)) is not None:
+            return _found(text, run[0].start, run[-1].end, when)
     if chosen is not None:
         run, when = chosen
         return _found(text, run[0].start, run[-1].end, when)
     for match in _OFFSET.finditer(text):
         minutes = parse_duration(match["en"] or match["zh"])
-        if minutes:
-            start = (now + timedelta(minutes=minutes)).astimezone(tz)
+        if minutes and (start := _after(now, minutes, tz)) is not None:
             return _found(text, match.start(), match.end(), start)
     return None
 

@@ -102,6 +102,7 @@ def error(text: str, **kwargs: Any) -> CommandError:
         ),
         pytest.param("admin mappings", AdminMappings(page=1), id="admin-mappings"),
         pytest.param("admin mappings 3", AdminMappings(page=3), id="admin-mappings-page"),
+        pytest.param("admin mappings 10000", AdminMappings(page=10000), id="admin-mappings-last"),
         pytest.param(
             "admin mapping email", AdminMappingMode(mode=MappingMode.EMAIL), id="mode-email"
         ),
@@ -446,6 +447,7 @@ ERROR_CASES = [
     ),
     pytest.param("cancel", ErrorKind.CANCEL_ID_MISSING, id="cancel-no-id"),
     pytest.param("cancel standup", ErrorKind.CANCEL_ID_INVALID, id="cancel-not-digits"),
+    pytest.param("cancel " + "9" * 21, ErrorKind.CANCEL_ID_INVALID, id="cancel-21-digits"),
     pytest.param("admin", ErrorKind.ADMIN_UNKNOWN_VERB, id="admin-alone"),
     pytest.param("admin frobnicate", ErrorKind.ADMIN_UNKNOWN_VERB, id="admin-unknown"),
     pytest.param(
@@ -457,11 +459,18 @@ ERROR_CASES = [
     pytest.param("admin map <@U01|bob> a b", ErrorKind.ADMIN_ID_MISSING, id="map-id-with-space"),
     pytest.param("admin mappings 0", ErrorKind.ADMIN_PAGE_INVALID, id="page-zero"),
     pytest.param("admin mappings two", ErrorKind.ADMIN_PAGE_INVALID, id="page-word"),
+    pytest.param("admin mappings 10001", ErrorKind.ADMIN_PAGE_INVALID, id="page-10001"),
+    pytest.param(
+        "admin mappings 99999999999999999999", ErrorKind.ADMIN_PAGE_INVALID, id="page-20-digits"
+    ),
     pytest.param("admin mapping ldap", ErrorKind.ADMIN_MODE_INVALID, id="mode-unknown"),
     pytest.param("admin mapping", ErrorKind.ADMIN_MODE_INVALID, id="mode-missing"),
     pytest.param("admin reminders 15,1441", ErrorKind.ADMIN_REMINDERS_INVALID, id="over-a-day"),
     pytest.param("admin reminders -5", ErrorKind.ADMIN_REMINDERS_INVALID, id="negative"),
     pytest.param("admin reminders soon", ErrorKind.ADMIN_REMINDERS_INVALID, id="not-numbers"),
+    pytest.param(
+        "admin reminders " + "9" * 900, ErrorKind.ADMIN_REMINDERS_INVALID, id="900-digits"
+    ),
     pytest.param("admin reminders", ErrorKind.ADMIN_REMINDERS_INVALID, id="empty"),
     pytest.param("admin channel", ErrorKind.ADMIN_CHANNEL_MISSING, id="channel-missing"),
     pytest.param("admin channel meetings", ErrorKind.ADMIN_CHANNEL_MISSING, id="channel-not-link"),
@@ -550,3 +559,61 @@ def test_a_mention_in_the_topic_keeps_its_name_with_single_spaces() -> None:
     command = schedule("Sync  about\n<@U01|Ann\n\nLee>  notes tomorrow 3pm")
 
     assert command.topic == "Sync about @Ann Lee notes"
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "kind"),
+    [
+        pytest.param("Sync in 99999999999 hours", "America/New_York", None, id="11-digit-offset"),
+        pytest.param("Sync 99999999999小时后", "Asia/Shanghai", None, id="zh-11-digit-offset"),
+        pytest.param(
+            "Sync in " + "9" * 400 + " hours",
+            "America/New_York",
+            ErrorKind.TOPIC_TOO_LONG,
+            id="400-digit-offset",
+        ),
+        pytest.param(
+            "Sync tomorrow 3pm for 99999999999 hours",
+            "America/New_York",
+            ErrorKind.DURATION_UNREADABLE,
+            id="11-digit-duration",
+        ),
+        pytest.param(
+            "Sync in 999999 hours", "America/New_York", ErrorKind.TOO_FAR_AHEAD, id="6-digit-offset"
+        ),
+        pytest.param("Sync 9999-12-31 23:30", "America/Los_Angeles", None, id="after-9999-in-utc"),
+        pytest.param("Sync 0001-01-01 00:10", "Asia/Tokyo", None, id="before-year-1-in-utc"),
+        pytest.param(
+            "Sync 9999-12-31 23:30", "Pacific/Kiritimati", ErrorKind.TOO_FAR_AHEAD, id="year-9999"
+        ),
+        pytest.param(
+            "admin mappings " + "9" * 5000,
+            "UTC",
+            ErrorKind.COMMAND_TOO_LONG,
+            id="page-of-5000-digits",
+        ),
+        pytest.param(
+            "admin reminders " + "9" * 5000,
+            "UTC",
+            ErrorKind.COMMAND_TOO_LONG,
+            id="reminder-of-5000-digits",
+        ),
+    ],
+)
+def test_a_huge_number_or_date_gets_the_usual_answer_not_an_exception(
+    text: str, zone: str, kind: ErrorKind | None
+) -> None:
+    """`kind` None: no time found, the answer that offers Start now and an example."""
+    answer = parse(text, tz=ZoneInfo(zone))
+
+    if kind is None:
+        assert isinstance(answer, NoTimeFound)
+    else:
+        assert isinstance(answer, CommandError)
+        assert answer.kind is kind
+
+
+def test_a_page_number_too_large_for_the_database_is_refused_with_the_range() -> None:
+    problem = error("admin mappings 99999999999999999999").problem
+
+    assert problem == "“99999999999999999999” is not a page number (1 to 10000)."
