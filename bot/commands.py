@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_TOPIC",
     "MAX_COMMAND_LENGTH",
     "MAX_DURATION_MINUTES",
+    "MAX_INVITEES",
     "MAX_MAPPINGS_PAGE",
     "MAX_MEETING_ID_DIGITS",
     "MAX_REMINDER_MINUTES",
@@ -61,6 +62,8 @@ MAX_TOPIC_LENGTH: Final = 128
 MIN_DURATION_MINUTES: Final = 15
 MAX_DURATION_MINUTES: Final = 1440
 MAX_REMINDER_MINUTES: Final = 1440
+MAX_INVITEES: Final = 50
+"""People one meeting made from Slack invites (each gets a DM): the command and the form."""
 MAX_MAPPINGS_PAGE: Final = 10_000
 MAX_MEETING_ID_DIGITS: Final = 20
 """Conference IDs are 9 to 11 digits; the bound only keeps absurd input out of the lookup."""
@@ -103,6 +106,7 @@ class ErrorKind(StrEnum):
     DURATION_OUT_OF_RANGE = "duration_out_of_range"
     DURATION_UNREADABLE = "duration_unreadable"
     TOPIC_TOO_LONG = "topic_too_long"
+    TOO_MANY_INVITEES = "too_many_invitees"
     RECURRENCE_UNSUPPORTED = "recurrence_unsupported"
     RECURRENCE_MISMATCH = "recurrence_mismatch"
     UNTIL_UNREADABLE = "until_unreadable"
@@ -501,6 +505,14 @@ def _schedule(
 ) -> Schedule | NoTimeFound:
     text, mentions = _read(raw)
     text, invitees = _take_invitees(text, mentions)
+    if len(invitees) > MAX_INVITEES:
+        raise _fail(
+            ErrorKind.TOO_MANY_INVITEES,
+            f"You invited {len(invitees)} people; a meeting made from Slack can invite at most "
+            f"{MAX_INVITEES}. Invite those who must be there and share the meeting's link with the "
+            "rest.",
+            "/meet Planning tomorrow 3pm with @alice @bob",
+        )
     text = _shown(text, mentions)
     text, repeat = _take_recurrence(text, now=now, tz=tz)
     text, duration = _take_duration(text)

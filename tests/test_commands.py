@@ -421,6 +421,11 @@ def test_schedule_reads_duration(clause: str, minutes: int) -> None:
 
 
 # One failing input per error kind; the test below checks that none is missing.
+def mentions(count: int) -> str:
+    """`count` different people as Slack sends mentions: <@U0000000001|p1> …"""
+    return " ".join(f"<@U{n:010d}|p{n}>" for n in range(1, count + 1))
+
+
 ERROR_CASES = [
     pytest.param("Sync tomorrow 3pm " + "x" * 1000, ErrorKind.COMMAND_TOO_LONG, id="too-long"),
     pytest.param("Standup 9am", ErrorKind.PAST_TIME, id="past"),
@@ -431,6 +436,9 @@ ERROR_CASES = [
     pytest.param("Dinner for 2 tomorrow 7pm", ErrorKind.DURATION_UNREADABLE, id="number-after-for"),
     pytest.param("周会 明天下午3点 时长很久", ErrorKind.DURATION_UNREADABLE, id="zh-bad-duration"),
     pytest.param("x" * 129 + " tomorrow 3pm", ErrorKind.TOPIC_TOO_LONG, id="topic-too-long"),
+    pytest.param(
+        "Sync tomorrow 3pm with " + mentions(51), ErrorKind.TOO_MANY_INVITEES, id="51-invitees"
+    ),
     pytest.param("x" * 129, ErrorKind.TOPIC_TOO_LONG, id="no-time-topic-too-long"),
     pytest.param("now " + "x" * 129, ErrorKind.TOPIC_TOO_LONG, id="start-now-topic-too-long"),
     pytest.param("Sync tomorrow 3pm every 2 weeks", ErrorKind.RECURRENCE_UNSUPPORTED, id="every-2"),
@@ -617,3 +625,25 @@ def test_a_page_number_too_large_for_the_database_is_refused_with_the_range() ->
     problem = error("admin mappings 99999999999999999999").problem
 
     assert problem == "“99999999999999999999” is not a page number (1 to 10000)."
+
+
+# --- how many people one command invites -------------------------------------------------------
+
+
+def test_a_command_inviting_120_people_is_refused_with_the_count() -> None:
+    problem = error("Planning tomorrow 3pm with " + mentions(120))
+
+    assert problem.kind is ErrorKind.TOO_MANY_INVITEES
+    assert problem.problem.startswith(
+        "You invited 120 people; a meeting made from Slack can invite at most 50."
+    )
+
+
+def test_a_command_invites_up_to_50_people() -> None:
+    assert len(schedule("Planning tomorrow 3pm with " + mentions(50)).invitees) == 50
+
+
+def test_the_invitee_limit_counts_each_person_once() -> None:
+    text = "Planning tomorrow 3pm with " + mentions(50) + " and <@U0000000001|p1>"
+
+    assert len(schedule(text).invitees) == 50
