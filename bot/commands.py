@@ -1,7 +1,8 @@
 """The /meet grammar: Slack's command text -> a typed, validated Command or a CommandError.
 
 Pure: `now` and the user's ZoneInfo are arguments. Slack's `&amp;`/`&lt;`/`&gt;` are decoded here,
-once; rendering escapes again.
+once; rendering escapes again. Every repeat in the patterns is bounded or anchored, and the text
+is capped at MAX_COMMAND_LENGTH, so a parse costs at most a few milliseconds.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from itertools import islice
 from types import MappingProxyType
 from typing import Final, TypeAlias
 from zoneinfo import ZoneInfo
@@ -20,7 +22,11 @@ from bot.timeparse import WEEKDAYS, ZH_WEEKDAYS, parse_date, parse_duration, par
 __all__ = [
     "ADMIN_VERBS",
     "DEFAULT_TOPIC",
+    "MAX_COMMAND_LENGTH",
     "MAX_DURATION_MINUTES",
+    "MAX_INVITEES",
+    "MAX_MAPPINGS_PAGE",
+    "MAX_MEETING_ID_DIGITS",
     "MAX_REMINDER_MINUTES",
     "MAX_TOPIC_LENGTH",
     "MIN_DURATION_MINUTES",
@@ -50,10 +56,17 @@ __all__ = [
 ]
 
 DEFAULT_TOPIC: Final = "Meeting"
+MAX_COMMAND_LENGTH: Final = 1000
+"""Characters of command text, counted as the user wrote them (a mention as "@name")."""
 MAX_TOPIC_LENGTH: Final = 128
 MIN_DURATION_MINUTES: Final = 15
 MAX_DURATION_MINUTES: Final = 1440
 MAX_REMINDER_MINUTES: Final = 1440
+MAX_INVITEES: Final = 50
+"""People one meeting made from Slack invites (each gets a DM): the command and the form."""
+MAX_MAPPINGS_PAGE: Final = 10_000
+MAX_MEETING_ID_DIGITS: Final = 20
+"""Conference IDs are 9 to 11 digits; the bound only keeps absurd input out of the lookup."""
 MAX_DAYS_AHEAD: Final = 365
 PAST_SLACK: Final = timedelta(minutes=1)
 ADMIN_VERBS: Final = (
@@ -87,11 +100,13 @@ class MappingMode(StrEnum):
 
 
 class ErrorKind(StrEnum):
+    COMMAND_TOO_LONG = "command_too_long"
     PAST_TIME = "past_time"
     TOO_FAR_AHEAD = "too_far_ahead"
     DURATION_OUT_OF_RANGE = "duration_out_of_range"
     DURATION_UNREADABLE = "duration_unreadable"
     TOPIC_TOO_LONG = "topic_too_long"
+    TOO_MANY_INVITEES = "too_many_invitees"
     RECURRENCE_UNSUPPORTED = "recurrence_unsupported"
     RECURRENCE_MISMATCH = "recurrence_mismatch"
     UNTIL_UNREADABLE = "until_unreadable"
@@ -261,6 +276,9 @@ _BARE_CHANNEL: Final = re.compile(r"[CG][A-Z0-9]{2,}")
 # A user mention inside decoded text: private-use brackets around its index in the mention list.
 _SENTINEL: Final = re.compile("\ue000(\\d+)\ue001")
 _PRIVATE: Final = re.compile("[\ue000\ue001]")
+# Newlines and runs of spaces carry no meaning in a command; one space keeps the patterns short.
+# Markup survives: only whitespace changes, never a < or a >.
+_WHITESPACE: Final = re.compile(r"\s+")
 
 
 def _decode(text: str) -> str:
@@ -305,11 +323,12 @@ def _plain(raw: str) -> str:
 
 
 # --- clauses of the schedule form --------------------------------------------------------------
+# The text is squeezed (`parse_command`): whitespace is one space, so `\s?` is enough between words.
 
 _MENTION = "\ue000\\d+\ue001"
 _WITH: Final = re.compile(
-    rf"(?<![A-Za-z0-9])(?:with|invite|inviting|邀请)\s*(?:{_MENTION})"
-    rf"(?:[\s,\uff0c\u3001]*(?:(?:and|&|和)\s*)?{_MENTION})*",
+    rf"(?<![A-Za-z0-9])(?:with|invite|inviting|邀请)\s?(?:{_MENTION})"
+    rf"(?:[\s,\uff0c\u3001]{{0,3}}(?:(?:and|&|和)\s?)?{_MENTION})*",
     re.IGNORECASE,
 )
 _WEEKDAY_NAME = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
@@ -317,13 +336,13 @@ _WEEKDAY_WORD = rf"(?:{_WEEKDAY_NAME})s?\.?"
 _ZH_DAY_CHARS = "".join(ZH_WEEKDAYS)
 _EVERY: Final = re.compile(
     rf"""
-      (?<![A-Za-z0-9])every\s+
+      (?<![A-Za-z0-9])every\s
       (?: (?P<day>day)
-        | (?P<weekday>weekdays?|work\s*days?|business\s+days?)
+        | (?P<weekday>weekdays?|work\s?days?|business\s days?)
         | (?P<week>week)
         | (?P<month>month)
-        | (?P<days>{_WEEKDAY_WORD}(?:\s*(?:,|and|&|/|\+)\s*{_WEEKDAY_WORD})*)
-        | (?P<unsupported>other\s+\w+|\d+\s*\w+)
+        | (?P<days>{_WEEKDAY_WORD}(?:\s?(?:,|and|&|/|\+)\s?{_WEEKDAY_WORD})*)
+        | (?P<unsupported>other\s\w{{1,20}}|\d{{1,6}}\s?\w{{1,20}})
       )(?![A-Za-z0-9])
     | 每个?(?: (?P<zh_day>[天日])
             | (?P<zh_weekday>工作日)
@@ -333,18 +352,20 @@ _EVERY: Final = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_UNTIL: Final = re.compile(r"\s*(?:until|till)\s+", re.IGNORECASE)
-_FOR: Final = re.compile(r"(?<![A-Za-z0-9])for\s+|时长\s*|持续\s*", re.IGNORECASE)
+_UNTIL: Final = re.compile(r"\s?(?:until|till)\s", re.IGNORECASE)
+_FOR: Final = re.compile(r"(?<![A-Za-z0-9])for\s|时长\s?|持续\s?", re.IGNORECASE)
 _DURATION_BOUNDARY: Final = re.compile(r"[A-Za-z0-9.]")
 _MAX_DURATION_TEXT: Final = 40
 # Left at the ends of a topic once the time and the clauses are cut out.
 _PUNCTUATION = r"\s,;:\-\u2013\u2014\uff0c\u3002\u3001"
-_DANGLING_END: Final = re.compile(
-    rf"(?:[{_PUNCTUATION}]|(?<=\s)(?:at|on|from|starting|by|for|with|and|until))+$", re.IGNORECASE
+# One dangling piece at the very end; `_trim_end` takes them off one at a time.
+_DANGLING_PIECE: Final = re.compile(
+    rf"(?:[{_PUNCTUATION}]|(?<=\s)(?:at|on|from|starting|by|for|with|and|until))\Z", re.IGNORECASE
 )
+_LONGEST_PIECE: Final = len("starting")
 _DANGLING_START: Final = re.compile(rf"^[{_PUNCTUATION}]+")
 # 在/于 ("at") right before a Chinese time phrase: 周会在明天下午3点.
-_ZH_CONNECTOR: Final = re.compile(r"[在于]\s*$")
+_ZH_CONNECTOR: Final = re.compile(r"[在于]\s?\Z")
 _CJK: Final = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
@@ -359,9 +380,18 @@ def _cut(text: str, start: int, end: int) -> str:
     return _join(text[:start], text[end:])
 
 
+def _trim_end(text: str) -> str:
+    """`text` without the dangling pieces at its end. Each search looks at the last few characters
+    only: one pattern for the whole run, tried from every position, would take quadratic time."""
+    end = len(text)
+    while piece := _DANGLING_PIECE.search(text, max(0, end - _LONGEST_PIECE), end):
+        end = piece.start()
+    return text[:end]
+
+
 def _topic_of(text: str) -> str:
     text = re.sub(r"\s+", " ", text)
-    return _DANGLING_START.sub("", _DANGLING_END.sub("", text))
+    return _DANGLING_START.sub("", _trim_end(text))
 
 
 def _take_invitees(text: str, mentions: list[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
@@ -420,7 +450,7 @@ def _take_recurrence(text: str, *, now: datetime, tz: ZoneInfo) -> tuple[str, _R
 
 def _until(text: str, position: int, *, now: datetime, tz: ZoneInfo) -> tuple[date, int]:
     """The date after "until" (the longest of its next three words that reads as one)."""
-    words = list(re.finditer(r"\S+", text[position:]))[:3]
+    words = list(islice(re.finditer(r"\S+", text[position:]), 3))
     for word in reversed(words):
         end = position + word.end()
         if (day := parse_date(text[position:end].rstrip(",."), now=now, tz=tz)) is not None:
@@ -475,6 +505,14 @@ def _schedule(
 ) -> Schedule | NoTimeFound:
     text, mentions = _read(raw)
     text, invitees = _take_invitees(text, mentions)
+    if len(invitees) > MAX_INVITEES:
+        raise _fail(
+            ErrorKind.TOO_MANY_INVITEES,
+            f"You invited {len(invitees)} people; a meeting made from Slack can invite at most "
+            f"{MAX_INVITEES}. Invite those who must be there and share the meeting's link with the "
+            "rest.",
+            "/meet Planning tomorrow 3pm with @alice @bob",
+        )
     text = _shown(text, mentions)
     text, repeat = _take_recurrence(text, now=now, tz=tz)
     text, duration = _take_duration(text)
@@ -548,13 +586,26 @@ def _cancel(rest: str) -> Cancel:
             "/meet cancel 987654321",
         )
     meeting_id = re.sub(r"[\s\-#]", "", rest)
-    if not meeting_id.isascii() or not meeting_id.isdigit():
+    if not _digits(meeting_id) or len(meeting_id) > MAX_MEETING_ID_DIGITS:
         raise _fail(
             ErrorKind.CANCEL_ID_INVALID,
             f"“{_plain(rest)}” is not a meeting ID; it is the number shown on the meeting's card.",
             "/meet cancel 987654321",
         )
     return Cancel(meeting_id=meeting_id)
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _whole_number(text: str, *, low: int, high: int) -> int | None:
+    """`text` as a number from `low` to `high`, or None. Too many digits are refused before int()
+    sees them: it raises on more than 4300."""
+    if not _digits(text) or len(text.lstrip("0")) > len(str(high)):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
 
 
 def _user_id(token: str) -> str | None:
@@ -612,11 +663,12 @@ def _admin(rest: str) -> Command:
         case "mappings":
             if not args:
                 return AdminMappings()
-            if len(args) == 1 and args[0].isascii() and args[0].isdigit() and int(args[0]) >= 1:
-                return AdminMappings(page=int(args[0]))
+            page = _whole_number(args[0], low=1, high=MAX_MAPPINGS_PAGE)
+            if len(args) == 1 and page is not None:
+                return AdminMappings(page=page)
             raise _fail(
                 ErrorKind.ADMIN_PAGE_INVALID,
-                f"“{_plain(' '.join(args))}” is not a page number (1, 2, 3 …).",
+                f"“{_plain(' '.join(args))}” is not a page number (1 to {MAX_MAPPINGS_PAGE}).",
                 "/meet admin mappings 2",
             )
         case "mapping":
@@ -649,16 +701,26 @@ def _admin(rest: str) -> Command:
 
 def _reminders(text: str) -> AdminReminders:
     values = [value for value in re.split(r"[\s,]+", text) if value]
-    if values and all(v.isascii() and v.isdigit() for v in values):
-        minutes = {int(value) for value in values}
-        if max(minutes) <= MAX_REMINDER_MINUTES:
-            return AdminReminders(minutes=tuple(sorted(minutes, reverse=True)))
+    read = [_whole_number(value, low=0, high=MAX_REMINDER_MINUTES) for value in values]
+    minutes = [number for number in read if number is not None]
+    if values and len(minutes) == len(values):
+        return AdminReminders(minutes=tuple(sorted(set(minutes), reverse=True)))
     raise _fail(
         ErrorKind.ADMIN_REMINDERS_INVALID,
         f"Reminders are minutes before the start, each from 0 to {MAX_REMINDER_MINUTES}, "
         f"separated by commas; “{_plain(text)}” is not.",
         "/meet admin reminders 15,5,0",
     )
+
+
+def _check_length(raw: str) -> None:
+    if (length := len(_plain(raw))) > MAX_COMMAND_LENGTH:
+        raise _fail(
+            ErrorKind.COMMAND_TOO_LONG,
+            f"Your command is {length} characters; the limit is {MAX_COMMAND_LENGTH}. "
+            "A command needs only a topic, a time, a duration and who to invite.",
+            EXAMPLE_SCHEDULE,
+        )
 
 
 _SIMPLE: Final[Mapping[str, Command]] = MappingProxyType(
@@ -684,12 +746,13 @@ def parse_command(
     Chinese clauses: 时长1小时 (duration), 邀请 @a (invitees). Text without a time phrase is
     NoTimeFound; nothing is created from it.
     """
-    raw = _PRIVATE.sub("", text).strip()
-    first, _, rest = raw.replace("\n", " ").replace("\t", " ").partition(" ")
-    keyword, rest = first.lower(), rest.strip()
+    raw = _WHITESPACE.sub(" ", _PRIVATE.sub("", text)).strip()
+    first, _, rest = raw.partition(" ")
+    keyword = first.lower()
     try:
         if not raw:
             return StartNow()
+        _check_length(raw)
         if keyword in _SIMPLE and not rest:
             return _SIMPLE[keyword]
         if keyword == "now":

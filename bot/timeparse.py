@@ -2,6 +2,7 @@
 
 Pure: `now` and the user's ZoneInfo are arguments. dateparser resolves the date words; the clock,
 the Chinese forms and the time-zone arithmetic are ours (see `parse_when`).
+Every repeat in the patterns below is bounded, so each costs linear time on any input.
 """
 
 from __future__ import annotations
@@ -56,19 +57,31 @@ _WEEKDAY_NAMES: Final = (
 _ZH_DIGITS: Final = {"零": 0, "\u3007": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
 _LANGUAGES: Final = ["en", "zh"]
 
+# Bounded repeats. Whitespace between the words of a phrase: parse_command squeezes every run to
+# one space, and a direct caller gets a few. Numbers: at most _DIGITS digits, and never part of a
+# longer number, so "in 99999999999 hours" is not an offset and no int() sees 4300 digits.
+# 999999 hours is 114 years: larger than any meeting or offset, far inside timedelta's range.
+_DIGITS: Final = 6
+_S = r"\s{0,3}"
+_S1 = r"\s{1,3}"
+_MAX_DATE_LOOKUPS: Final = 8
+"""Dates one `parse_when` sends to dateparser (about a millisecond each): a command names one
+or two; a text of hundreds of unreadable dates ("2/30 3pm …") would cost seconds."""
+
 # --- durations ---------------------------------------------------------------------------------
 
-_NUM = r"\d+(?:\.\d+)?"
+_INT = rf"(?<![\d.])\d{{1,{_DIGITS}}}(?!\d)"
+_NUM = rf"(?<![\d.])\d{{1,{_DIGITS}}}(?:\.\d{{1,{_DIGITS}}})?(?!\d)"
 _ZH_NUM = rf"(?:{_NUM}|[零〇一二两三四五六七八九十]{{1,3}})"
 _DURATION_PATTERN = rf"""
-    (?P<an_hour>an?\s+hour(?P<and_half>\s+and\s+a\s+half)?)
-  | (?P<half_hour>half\s+an\s+hour|a\s+half\s+hour|half\s+hour)
-  | (?P<h>{_NUM})\s*(?:hours?|hrs?|h)(?![a-z])
-        (?:\s*(?:and\s+)?(?P<hm>\d+)(?:\s*(?:minutes?|mins?|m)(?![a-z]))?)?
-  | (?P<m>\d+)\s*(?:minutes?|mins?|m)(?![a-z])
-  | (?P<zh_h>{_ZH_NUM})?\s*个?(?P<zh_half>半)?\s*(?:小时|钟头)
-        (?:\s*(?P<zh_hm>{_ZH_NUM})\s*分钟?)?
-  | (?P<zh_m>{_ZH_NUM})\s*分钟
+    (?P<an_hour>an?{_S1}hour(?P<and_half>{_S1}and{_S1}a{_S1}half)?)
+  | (?P<half_hour>half{_S1}an{_S1}hour|a{_S1}half{_S1}hour|half{_S1}hour)
+  | (?P<h>{_NUM}){_S}(?:hours?|hrs?|h)(?![a-z])
+        (?:{_S}(?:and{_S1})?(?P<hm>{_INT})(?:{_S}(?:minutes?|mins?|m)(?![a-z]))?)?
+  | (?P<m>{_INT}){_S}(?:minutes?|mins?|m)(?![a-z])
+  | (?P<zh_h>{_ZH_NUM})?{_S}个?(?P<zh_half>半)?{_S}(?:小时|钟头)
+        (?:{_S}(?P<zh_hm>{_ZH_NUM}){_S}分钟?)?
+  | (?P<zh_m>{_ZH_NUM}){_S}分钟
 """
 _DURATION: Final = re.compile(_DURATION_PATTERN, re.IGNORECASE | re.VERBOSE)
 # The same shape without its named groups, so the time scanner can embed it.
@@ -128,7 +141,7 @@ _MONTH_RE = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 _ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?"
-_YEAR = r"(?:,?\s+\d{4})?"
+_YEAR = rf"(?:,?{_S1}\d{{4}})?"
 _ZH_PERIOD = "上午|早上|早晨|凌晨|中午|下午|傍晚|晚上"
 _ZH_DAYS: Final = {
     "今天": 0,
@@ -144,32 +157,32 @@ _ATOM: Final = re.compile(
     rf"""
       (?P<iso>{_L}\d{{4}}-\d{{1,2}}-\d{{1,2}}(?![A-Za-z0-9:-]))
     | (?P<md>{_L}\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?(?![A-Za-z0-9:/]))
-    | (?P<month_day>{_L}(?:{_MONTH_RE})\.?\s+{_ORDINAL}{_YEAR}(?![A-Za-z0-9:]))
-    | (?P<day_month>{_L}{_ORDINAL}\s+(?:of\s+)?(?:{_MONTH_RE})\.?{_YEAR}(?![A-Za-z0-9:]))
-    | (?P<ampm>{_L}(?P<ap_h>\d{{1,2}})(?::(?P<ap_m>\d{{2}}))?\s*(?P<ap>[ap])\.?m\.?{_R})
+    | (?P<month_day>{_L}(?:{_MONTH_RE})\.?{_S1}{_ORDINAL}{_YEAR}(?![A-Za-z0-9:]))
+    | (?P<day_month>{_L}{_ORDINAL}{_S1}(?:of{_S1})?(?:{_MONTH_RE})\.?{_YEAR}(?![A-Za-z0-9:]))
+    | (?P<ampm>{_L}(?P<ap_h>\d{{1,2}})(?::(?P<ap_m>\d{{2}}))?{_S}(?P<ap>[ap])\.?m\.?{_R})
     | (?P<hhmm>{_L}(?P<hh>\d{{1,2}}):(?P<mm>\d{{2}})(?![A-Za-z0-9:]))
     | (?P<noon>{_L}(?:noon|midnight){_R})
-    | (?P<at_hour>{_L}at\s+(?P<at_h>\d{{1,2}})(?![A-Za-z0-9:./])(?!\s*[ap]\.?m{_R}))
-    | (?P<day>{_L}(?:today|tonight|yesterday|tomorrow|tmrw|tmr|(?:the\s+)?day\s+after\s+tomorrow){_R})
-    | (?P<weekday>{_L}(?:(?P<rel>next|this)\s+)?(?P<wd>{_WEEKDAY_RE})\.?{_R})
-    | (?P<in_days>{_L}in\s+\d{{1,3}}\s+(?:days?|weeks?){_R})
+    | (?P<at_hour>{_L}at{_S1}(?P<at_h>\d{{1,2}})(?![A-Za-z0-9:./])(?!{_S}[ap]\.?m{_R}))
+    | (?P<day>{_L}(?:today|tonight|yesterday|tomorrow|tmrw|tmr|(?:the{_S1})?day{_S1}after{_S1}tomorrow){_R})
+    | (?P<weekday>{_L}(?:(?P<rel>next|this){_S1})?(?P<wd>{_WEEKDAY_RE})\.?{_R})
+    | (?P<in_days>{_L}in{_S1}\d{{1,3}}{_S1}(?:days?|weeks?){_R})
     | (?P<part>{_L}(?:morning|afternoon|evening|night){_R})
     | (?P<connector>{_L}(?:at|on){_R})
     | (?P<zh_day>大后天|后天|明天|明日|明晚|今天|今日|今晚)
     | (?P<zh_weekday>(?P<zh_rel>下下|下|这|本)?个?(?:周|星期|礼拜)(?P<zh_wd>[一二三四五六日天]))
     | (?P<zh_md>(?:(?P<zh_y>\d{{4}})年)?(?P<zh_mo>\d{{1,2}})月(?P<zh_d>\d{{1,2}})[日号])
-    | (?P<zh_clock>(?:(?P<zh_p>{_ZH_PERIOD})\s*)?
-        (?: (?P<zh_h>{_ZH_NUM})\s*[点點](?:\s*(?:(?P<zh_half>半)|(?P<zh_q>[一三])刻|(?P<zh_m>{_ZH_NUM})(?:\s*分)?))?
+    | (?P<zh_clock>(?:(?P<zh_p>{_ZH_PERIOD}){_S})?
+        (?: (?P<zh_h>{_ZH_NUM}){_S}[点點](?:{_S}(?:(?P<zh_half>半)|(?P<zh_q>[一三])刻|(?P<zh_m>{_ZH_NUM})(?:{_S}分)?))?
           | (?P<zh_h2>\d{{1,2}})[:\uff1a](?P<zh_m2>\d{{2}}) ))
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 _OFFSET: Final = re.compile(
-    rf"{_L}in\s+(?P<en>{_DURATION_SHAPE}){_R}|(?P<zh>{_DURATION_SHAPE})\s*(?:以后|之后|后)",
+    rf"{_L}in{_S1}(?P<en>{_DURATION_SHAPE}){_R}|(?P<zh>{_DURATION_SHAPE}){_S}(?:以后|之后|后)",
     re.IGNORECASE | re.VERBOSE,
 )
 # A dash joins too, so "10:00-11:00" is one run with two clocks, refused rather than misread.
-_GAP: Final = re.compile(r"[\s,\uff0c]*|\s*[-\u2013\u2014]\s*")
+_GAP: Final = re.compile(rf"[\s,\uff0c]{{0,4}}|{_S}[-\u2013\u2014]{_S}")
 _PM_PERIODS: Final = frozenset({"中午", "下午", "傍晚", "晚上"})
 _PM_HINTS: Final = frozenset({"tonight", "afternoon", "evening", "night", "今晚", "明晚"})
 
@@ -328,17 +341,32 @@ def _resolve_date(date_text: str, base: datetime) -> date | None:
     return found
 
 
-def _localize(wall: datetime, tz: ZoneInfo) -> datetime:
-    """Attach `tz` to a naive wall time.
+def _localize(day: date, clock: time, tz: ZoneInfo) -> datetime | None:
+    """The wall time `day` `clock` in `tz`; None if that instant is outside year 1 to 9999 in UTC
+    ("9999-12-31 23:30" in Los Angeles, "0001-01-01 00:10" in Tokyo).
 
     fold=0 then a round trip through UTC: a wall time in the fall-back fold takes its first
     occurrence (the earlier instant); one in the spring-forward gap is read with the offset in
     force before the change, which moves it forward by the gap (02:30 -> 03:30 in New York).
     """
-    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
+    wall = datetime.combine(day, clock, tzinfo=tz).replace(fold=0)
+    try:
+        return wall.astimezone(UTC).astimezone(tz)
+    except OverflowError:
+        return None
 
 
-def _from_run(run: list[_Atom], base: datetime, tz: ZoneInfo) -> datetime | None:
+def _after(now: datetime, minutes: int, tz: ZoneInfo) -> datetime | None:
+    """`minutes` after `now`, in `tz`; None past year 9999."""
+    try:
+        return (now + timedelta(minutes=minutes)).astimezone(tz)
+    except OverflowError:
+        return None
+
+
+def _reading(run: list[_Atom]) -> tuple[time, str | None] | None:
+    """The run's one clock time and its date text (None: today), if it holds one clock time and
+    at most one date."""
     clocks = [(atom, atom.clock) for atom in run if atom.clock is not None]
     dates = [atom.date_text for atom in run if atom.date_text is not None]
     if len(clocks) != 1 or len(dates) > 1:
@@ -346,13 +374,7 @@ def _from_run(run: list[_Atom], base: datetime, tz: ZoneInfo) -> datetime | None
     atom, clock = clocks[0]
     if not atom.meridiem and 1 <= clock.hour < 12 and any(a.text.lower() in _PM_HINTS for a in run):
         clock = clock.replace(hour=clock.hour + 12)  # "tonight at 8", "明晚8点"
-    if dates:
-        day = _resolve_date(dates[0], base)
-        if day is None:
-            return None
-    else:
-        day = base.date()  # a bare clock time is today, even when already past
-    return _localize(datetime.combine(day, clock), tz)
+    return clock, dates[0] if dates else None
 
 
 def _found(text: str, start: int, end: int, when: datetime) -> FoundTime:
@@ -389,26 +411,36 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
     ("in 2 hours") are elapsed time from `now`, not wall-clock arithmetic.
 
     Returns the first phrase with both a date and a clock, else the first clock-only phrase,
-    else the first offset; None when there is none.
+    else the first offset; None when there is none. Bounds that keep hostile text cheap: words
+    of a phrase are at most three whitespace characters apart, a number has at most six digits,
+    and only the first eight phrases with a date are looked up.
     """
     base = _base(now, tz)
     chosen: tuple[list[_Atom], datetime] | None = None
+    lookups = 0
     for run in _runs(text, base.date()):
         while run and run[-1].connector:  # "3pm on" in "3pm on the roof"
             run = run[:-1]
-        when = _from_run(run, base, tz) if run else None
-        if when is None:
+        reading = _reading(run)
+        if reading is None:
             continue
-        if any(atom.date_text for atom in run):
+        clock, date_text = reading
+        if date_text is None:  # a bare clock time is today, even when already past
+            if chosen is None and (when := _localize(base.date(), clock, tz)) is not None:
+                chosen = (run, when)
+            continue
+        if lookups == _MAX_DATE_LOOKUPS:
+            continue
+        lookups += 1
+        day = _resolve_date(date_text, base)
+        if day is not None and (when := _localize(day, clock, tz)) is not None:
             return _found(text, run[0].start, run[-1].end, when)
-        chosen = chosen or (run, when)
     if chosen is not None:
         run, when = chosen
         return _found(text, run[0].start, run[-1].end, when)
     for match in _OFFSET.finditer(text):
         minutes = parse_duration(match["en"] or match["zh"])
-        if minutes:
-            start = (now + timedelta(minutes=minutes)).astimezone(tz)
+        if minutes and (start := _after(now, minutes, tz)) is not None:
             return _found(text, match.start(), match.end(), start)
     return None
 

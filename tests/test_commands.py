@@ -102,6 +102,7 @@ def error(text: str, **kwargs: Any) -> CommandError:
         ),
         pytest.param("admin mappings", AdminMappings(page=1), id="admin-mappings"),
         pytest.param("admin mappings 3", AdminMappings(page=3), id="admin-mappings-page"),
+        pytest.param("admin mappings 10000", AdminMappings(page=10000), id="admin-mappings-last"),
         pytest.param(
             "admin mapping email", AdminMappingMode(mode=MappingMode.EMAIL), id="mode-email"
         ),
@@ -420,7 +421,13 @@ def test_schedule_reads_duration(clause: str, minutes: int) -> None:
 
 
 # One failing input per error kind; the test below checks that none is missing.
+def mentions(count: int) -> str:
+    """`count` different people as Slack sends mentions: <@U0000000001|p1> …"""
+    return " ".join(f"<@U{n:010d}|p{n}>" for n in range(1, count + 1))
+
+
 ERROR_CASES = [
+    pytest.param("Sync tomorrow 3pm " + "x" * 1000, ErrorKind.COMMAND_TOO_LONG, id="too-long"),
     pytest.param("Standup 9am", ErrorKind.PAST_TIME, id="past"),
     pytest.param("Standup 2027-06-01 10:00", ErrorKind.TOO_FAR_AHEAD, id="too-far"),
     pytest.param("Standup tomorrow 9:30 for 10m", ErrorKind.DURATION_OUT_OF_RANGE, id="too-short"),
@@ -429,6 +436,9 @@ ERROR_CASES = [
     pytest.param("Dinner for 2 tomorrow 7pm", ErrorKind.DURATION_UNREADABLE, id="number-after-for"),
     pytest.param("周会 明天下午3点 时长很久", ErrorKind.DURATION_UNREADABLE, id="zh-bad-duration"),
     pytest.param("x" * 129 + " tomorrow 3pm", ErrorKind.TOPIC_TOO_LONG, id="topic-too-long"),
+    pytest.param(
+        "Sync tomorrow 3pm with " + mentions(51), ErrorKind.TOO_MANY_INVITEES, id="51-invitees"
+    ),
     pytest.param("x" * 129, ErrorKind.TOPIC_TOO_LONG, id="no-time-topic-too-long"),
     pytest.param("now " + "x" * 129, ErrorKind.TOPIC_TOO_LONG, id="start-now-topic-too-long"),
     pytest.param("Sync tomorrow 3pm every 2 weeks", ErrorKind.RECURRENCE_UNSUPPORTED, id="every-2"),
@@ -445,6 +455,7 @@ ERROR_CASES = [
     ),
     pytest.param("cancel", ErrorKind.CANCEL_ID_MISSING, id="cancel-no-id"),
     pytest.param("cancel standup", ErrorKind.CANCEL_ID_INVALID, id="cancel-not-digits"),
+    pytest.param("cancel " + "9" * 21, ErrorKind.CANCEL_ID_INVALID, id="cancel-21-digits"),
     pytest.param("admin", ErrorKind.ADMIN_UNKNOWN_VERB, id="admin-alone"),
     pytest.param("admin frobnicate", ErrorKind.ADMIN_UNKNOWN_VERB, id="admin-unknown"),
     pytest.param(
@@ -456,11 +467,18 @@ ERROR_CASES = [
     pytest.param("admin map <@U01|bob> a b", ErrorKind.ADMIN_ID_MISSING, id="map-id-with-space"),
     pytest.param("admin mappings 0", ErrorKind.ADMIN_PAGE_INVALID, id="page-zero"),
     pytest.param("admin mappings two", ErrorKind.ADMIN_PAGE_INVALID, id="page-word"),
+    pytest.param("admin mappings 10001", ErrorKind.ADMIN_PAGE_INVALID, id="page-10001"),
+    pytest.param(
+        "admin mappings 99999999999999999999", ErrorKind.ADMIN_PAGE_INVALID, id="page-20-digits"
+    ),
     pytest.param("admin mapping ldap", ErrorKind.ADMIN_MODE_INVALID, id="mode-unknown"),
     pytest.param("admin mapping", ErrorKind.ADMIN_MODE_INVALID, id="mode-missing"),
     pytest.param("admin reminders 15,1441", ErrorKind.ADMIN_REMINDERS_INVALID, id="over-a-day"),
     pytest.param("admin reminders -5", ErrorKind.ADMIN_REMINDERS_INVALID, id="negative"),
     pytest.param("admin reminders soon", ErrorKind.ADMIN_REMINDERS_INVALID, id="not-numbers"),
+    pytest.param(
+        "admin reminders " + "9" * 900, ErrorKind.ADMIN_REMINDERS_INVALID, id="900-digits"
+    ),
     pytest.param("admin reminders", ErrorKind.ADMIN_REMINDERS_INVALID, id="empty"),
     pytest.param("admin channel", ErrorKind.ADMIN_CHANNEL_MISSING, id="channel-missing"),
     pytest.param("admin channel meetings", ErrorKind.ADMIN_CHANNEL_MISSING, id="channel-not-link"),
@@ -512,3 +530,120 @@ def test_past_time_message_says_when_it_was_read() -> None:
 
     assert "Mar 04 09:00" in problem
     assert "America/New_York" in problem
+
+
+# --- long and hostile text ---------------------------------------------------------------------
+
+
+def test_a_command_over_the_length_limit_says_how_long_it_is() -> None:
+    problem = error("Sync tomorrow 3pm " + "x" * 990)
+
+    assert problem.kind is ErrorKind.COMMAND_TOO_LONG
+    assert problem.problem.startswith("Your command is 1008 characters; the limit is 1000.")
+
+
+def test_the_length_limit_counts_a_mention_as_the_name_shown() -> None:
+    people = [f"<@U{n:09d}|Alexandra Longname{n:02d}>" for n in range(40)]
+    text = "Sync tomorrow 3pm with " + " ".join(people)
+    assert len(text) > 1000  # as Slack sends it; the user wrote about 900 characters
+
+    assert len(schedule(text).invitees) == 40
+
+
+def test_the_length_limit_counts_runs_of_whitespace_as_one_space() -> None:
+    assert schedule("Sync" + " " * 600 + "tomorrow" + "\n" * 600 + "3pm").topic == "Sync"
+
+
+def test_newlines_and_tabs_separate_words_like_spaces() -> None:
+    command = schedule("Sync\n\ntomorrow\t3pm\r\nfor\n45m\nwith\n<@U01|ann>\n<@U02|bo  b>")
+
+    assert command.topic == "Sync"
+    assert command.start == TOMORROW_3PM_UTC
+    assert command.duration_minutes == 45
+    assert command.invitees == ("U01", "U02")
+
+
+def test_a_mention_in_the_topic_keeps_its_name_with_single_spaces() -> None:
+    command = schedule("Sync  about\n<@U01|Ann\n\nLee>  notes tomorrow 3pm")
+
+    assert command.topic == "Sync about @Ann Lee notes"
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "kind"),
+    [
+        pytest.param("Sync in 99999999999 hours", "America/New_York", None, id="11-digit-offset"),
+        pytest.param("Sync 99999999999小时后", "Asia/Shanghai", None, id="zh-11-digit-offset"),
+        pytest.param(
+            "Sync in " + "9" * 400 + " hours",
+            "America/New_York",
+            ErrorKind.TOPIC_TOO_LONG,
+            id="400-digit-offset",
+        ),
+        pytest.param(
+            "Sync tomorrow 3pm for 99999999999 hours",
+            "America/New_York",
+            ErrorKind.DURATION_UNREADABLE,
+            id="11-digit-duration",
+        ),
+        pytest.param(
+            "Sync in 999999 hours", "America/New_York", ErrorKind.TOO_FAR_AHEAD, id="6-digit-offset"
+        ),
+        pytest.param("Sync 9999-12-31 23:30", "America/Los_Angeles", None, id="after-9999-in-utc"),
+        pytest.param("Sync 0001-01-01 00:10", "Asia/Tokyo", None, id="before-year-1-in-utc"),
+        pytest.param(
+            "Sync 9999-12-31 23:30", "Pacific/Kiritimati", ErrorKind.TOO_FAR_AHEAD, id="year-9999"
+        ),
+        pytest.param(
+            "admin mappings " + "9" * 5000,
+            "UTC",
+            ErrorKind.COMMAND_TOO_LONG,
+            id="page-of-5000-digits",
+        ),
+        pytest.param(
+            "admin reminders " + "9" * 5000,
+            "UTC",
+            ErrorKind.COMMAND_TOO_LONG,
+            id="reminder-of-5000-digits",
+        ),
+    ],
+)
+def test_a_huge_number_or_date_gets_the_usual_answer_not_an_exception(
+    text: str, zone: str, kind: ErrorKind | None
+) -> None:
+    """`kind` None: no time found, the answer that offers Start now and an example."""
+    answer = parse(text, tz=ZoneInfo(zone))
+
+    if kind is None:
+        assert isinstance(answer, NoTimeFound)
+    else:
+        assert isinstance(answer, CommandError)
+        assert answer.kind is kind
+
+
+def test_a_page_number_too_large_for_the_database_is_refused_with_the_range() -> None:
+    problem = error("admin mappings 99999999999999999999").problem
+
+    assert problem == "“99999999999999999999” is not a page number (1 to 10000)."
+
+
+# --- how many people one command invites -------------------------------------------------------
+
+
+def test_a_command_inviting_120_people_is_refused_with_the_count() -> None:
+    problem = error("Planning tomorrow 3pm with " + mentions(120))
+
+    assert problem.kind is ErrorKind.TOO_MANY_INVITEES
+    assert problem.problem.startswith(
+        "You invited 120 people; a meeting made from Slack can invite at most 50."
+    )
+
+
+def test_a_command_invites_up_to_50_people() -> None:
+    assert len(schedule("Planning tomorrow 3pm with " + mentions(50)).invitees) == 50
+
+
+def test_the_invitee_limit_counts_each_person_once() -> None:
+    text = "Planning tomorrow 3pm with " + mentions(50) + " and <@U0000000001|p1>"
+
+    assert len(schedule(text).invitees) == 50

@@ -338,3 +338,67 @@ def test_parse_date_reads_a_whole_date(text: str, expected: date) -> None:
 @pytest.mark.parametrize("text", ["5", "blah", "tomorrow 3pm", "12/31 party"])
 def test_parse_date_refuses_anything_else(text: str) -> None:
     assert parse_date(text, now=NOW, tz=SHANGHAI) is None
+
+
+# --- numbers and dates at the edges of what Python can hold --------------------------------------
+
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+TOKYO = ZoneInfo("Asia/Tokyo")
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("99999999999 hours", id="11-digit-hours"),
+        pytest.param("9" * 400 + "h", id="400-digit-hours"),
+        pytest.param("1h " + "9" * 5000 + "m", id="5000-digit-minutes"),
+        pytest.param("9" * 5000 + "分钟", id="zh-5000-digit-minutes"),
+        pytest.param("1234567 minutes", id="7-digits"),
+    ],
+)
+def test_parse_duration_refuses_numbers_too_long_to_be_a_duration(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+def test_parse_duration_reads_six_digits() -> None:
+    assert parse_duration("999999 minutes") == 999999
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("in 99999999999 hours", id="in-11-digit-hours"),
+        pytest.param("in " + "9" * 400 + " hours", id="in-400-digit-hours"),
+        pytest.param("99999999999小时后", id="zh-11-digit-hours"),
+        pytest.param("in 1234567 minutes", id="not-the-last-six-digits"),
+    ],
+)
+def test_an_offset_with_a_number_too_long_is_no_time(text: str) -> None:
+    assert parse_when(text, now=NOW, tz=SHANGHAI) is None
+
+
+def test_an_offset_past_year_9999_is_no_time() -> None:
+    late = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+
+    assert parse_when("in 2 hours", now=late, tz=ZoneInfo("UTC")) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "tz"),
+    [
+        pytest.param("9999-12-31 23:30", LOS_ANGELES, id="9999-in-los-angeles"),
+        pytest.param("12/31/9999 11:30pm", LOS_ANGELES, id="9999-month-day-year"),
+        pytest.param("9999年12月31日 23:30", LOS_ANGELES, id="9999-zh"),
+        pytest.param("0001-01-01 00:10", TOKYO, id="year-1-in-tokyo"),
+    ],
+)
+def test_a_time_outside_the_years_datetime_holds_is_no_time(text: str, tz: ZoneInfo) -> None:
+    assert parse_when(text, now=NOW, tz=tz) is None
+
+
+def test_the_last_minutes_of_year_9999_are_a_time_where_they_exist() -> None:
+    found = parse_when("9999-12-31 23:30", now=NOW, tz=KIRITIMATI)
+
+    assert found is not None
+    assert found.start == datetime(9999, 12, 31, 23, 30, tzinfo=KIRITIMATI)

@@ -34,6 +34,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.commands import MAX_INVITEES
+
 __all__ = [
     "ADMIN_APP_ID",
     "ADMIN_APP_KEY",
@@ -322,6 +324,7 @@ SCHEDULE_START_LABEL: Final = "Starts"
 SCHEDULE_DURATION_LABEL: Final = "Duration"
 SCHEDULE_INVITEES_LABEL: Final = "Invite"
 SCHEDULE_INVITEES_PLACEHOLDER: Final = "Choose people"
+SCHEDULE_INVITEES_HINT: Final = f"Up to {MAX_INVITEES} people; each gets a direct message."
 SCHEDULE_RECURRENCE_LABEL: Final = "Repeats"
 
 ADMIN_TITLE: Final = "Meeting service setup"
@@ -348,6 +351,7 @@ FORM_START_MISSING: Final = "Pick a start time."
 FORM_START_PAST: Final = "Pick a time in the future."
 FORM_START_FAR: Final = "Pick a time within the next year."
 FORM_DURATION: Final = "Pick a duration."
+FORM_INVITEES: Final = f"Pick at most {MAX_INVITEES} people."
 FORM_RECURRENCE: Final = "Pick how it repeats."
 MAX_AHEAD: Final = timedelta(days=365)
 PAST_GRACE: Final = timedelta(minutes=1)
@@ -982,8 +986,11 @@ def render_schedule_modal(
             block_id=SCHEDULE_INVITEES,
             label=SCHEDULE_INVITEES_LABEL,
             optional=True,
+            hint=SCHEDULE_INVITEES_HINT,
             element=UserMultiSelectElement(
-                action_id=SCHEDULE_INVITEES, placeholder=SCHEDULE_INVITEES_PLACEHOLDER
+                action_id=SCHEDULE_INVITEES,
+                placeholder=SCHEDULE_INVITEES_PLACEHOLDER,
+                max_selected_items=MAX_INVITEES,
             ),
         ),
         InputBlock(
@@ -1087,6 +1094,9 @@ def read_schedule_modal(view: dict[str, Any], *, now: datetime) -> ScheduleForm 
     duration = selected(SCHEDULE_DURATION)
     if duration not in {str(minutes) for minutes in DURATION_CHOICES}:
         errors[SCHEDULE_DURATION] = FORM_DURATION
+    invitee_ids = tuple(field(SCHEDULE_INVITEES).get("selected_users") or ())
+    if len(invitee_ids) > MAX_INVITEES:  # the select stops at MAX_INVITEES; a forged one may not
+        errors[SCHEDULE_INVITEES] = FORM_INVITEES
     recurrence = selected(SCHEDULE_RECURRENCE) or "none"
     if recurrence not in dict(RECURRENCE_CHOICES):
         errors[SCHEDULE_RECURRENCE] = FORM_RECURRENCE
@@ -1096,6 +1106,6 @@ def read_schedule_modal(view: dict[str, Any], *, now: datetime) -> ScheduleForm 
         topic=topic,
         start=start,
         duration_minutes=int(duration),
-        invitee_ids=tuple(field(SCHEDULE_INVITEES).get("selected_users") or ()),
+        invitee_ids=invitee_ids,
         recurrence=None if recurrence == "none" else recurrence,
     )

@@ -684,6 +684,32 @@ def test_schedule_modal_fields() -> None:
     ]
 
 
+def test_schedule_modal_lets_one_pick_at_most_50_people_and_says_so() -> None:
+    invitees = inputs(blocks.render_schedule_modal(initial_epoch=None, private_metadata=""))[
+        SCHEDULE_INVITEES
+    ]
+
+    assert invitees["element"]["max_selected_items"] == 50
+    assert "Up to 50 people" in invitees["hint"]["text"]
+
+
+def test_schedule_modal_refuses_more_than_50_people() -> None:
+    users = [f"U{n:010d}" for n in range(51)]
+
+    errors = blocks.read_schedule_modal(submission(users=users), now=NOW)
+
+    assert errors == {SCHEDULE_INVITEES: "Pick at most 50 people."}
+
+
+def test_schedule_modal_invites_50_people() -> None:
+    users = [f"U{n:010d}" for n in range(50)]
+
+    form = blocks.read_schedule_modal(submission(users=users), now=NOW)
+
+    assert isinstance(form, ScheduleForm)
+    assert form.invitee_ids == tuple(users)
+
+
 def test_schedule_modal_without_topic_or_time() -> None:
     fields = inputs(blocks.render_schedule_modal(initial_epoch=None, private_metadata=""))
     assert "initial_value" not in fields[SCHEDULE_TOPIC]["element"]
