@@ -27,9 +27,11 @@ __all__ = [
     "MAX_INVITEES",
     "MAX_MAPPINGS_PAGE",
     "MAX_MEETING_ID_DIGITS",
+    "MAX_REMINDERS",
     "MAX_REMINDER_MINUTES",
     "MAX_TOPIC_LENGTH",
     "MIN_DURATION_MINUTES",
+    "RECURRENCE_HORIZON",
     "AdminChannel",
     "AdminCheck",
     "AdminMap",
@@ -62,6 +64,10 @@ MAX_TOPIC_LENGTH: Final = 128
 MIN_DURATION_MINUTES: Final = 15
 MAX_DURATION_MINUTES: Final = 1440
 MAX_REMINDER_MINUTES: Final = 1440
+MAX_REMINDERS: Final = 5
+"""Reminders per meeting occurrence: each is a channel message."""
+RECURRENCE_HORIZON: Final = timedelta(days=364)
+"""A series ends at most this long after its first meeting (the vendor's limit is a year)."""
 MAX_INVITEES: Final = 50
 """People one meeting made from Slack invites (each gets a DM): the command and the form."""
 MAX_MAPPINGS_PAGE: Final = 10_000
@@ -111,6 +117,7 @@ class ErrorKind(StrEnum):
     RECURRENCE_MISMATCH = "recurrence_mismatch"
     UNTIL_UNREADABLE = "until_unreadable"
     UNTIL_BEFORE_START = "until_before_start"
+    UNTIL_TOO_LATE = "until_too_late"
     CANCEL_ID_MISSING = "cancel_id_missing"
     CANCEL_ID_INVALID = "cancel_id_invalid"
     ADMIN_UNKNOWN_VERB = "admin_unknown_verb"
@@ -568,6 +575,13 @@ def _recurrence(repeat: _Repeat, start: datetime, topic: str, phrase: str) -> Re
             f"“{phrase}” is a {start:%A}, but the meeting repeats on {days}.",
             f"/meet {topic} {first[:3]} {start:%H:%M} every {every}",
         )
+    if repeat.until is not None and repeat.until > start.date() + RECURRENCE_HORIZON:
+        raise _fail(
+            ErrorKind.UNTIL_TOO_LATE,
+            f"The repeats end on {repeat.until:%Y-%m-%d}; a series can last at most a year "
+            f"(until {start.date() + RECURRENCE_HORIZON:%Y-%m-%d}).",
+            _until_example(start.date()),
+        )
     if repeat.until is not None and repeat.until < start.date():
         raise _fail(
             ErrorKind.UNTIL_BEFORE_START,
@@ -703,6 +717,12 @@ def _reminders(text: str) -> AdminReminders:
     values = [value for value in re.split(r"[\s,]+", text) if value]
     read = [_whole_number(value, low=0, high=MAX_REMINDER_MINUTES) for value in values]
     minutes = [number for number in read if number is not None]
+    if len(set(minutes)) > MAX_REMINDERS:
+        raise _fail(
+            ErrorKind.ADMIN_REMINDERS_INVALID,
+            f"A meeting can have at most {MAX_REMINDERS} reminders; you gave {len(set(minutes))}.",
+            "/meet admin reminders 15,5,0",
+        )
     if values and len(minutes) == len(values):
         return AdminReminders(minutes=tuple(sorted(set(minutes), reverse=True)))
     raise _fail(

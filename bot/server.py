@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.commands import parse_command
 from bot.config import ConfigError, Settings
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.webhook import MalformedPushError, NonceCache, RejectedPushError, verify_push
@@ -70,6 +72,10 @@ async def world(
     `listeners` also receive every live-status change (after the card update).
     """
     await asyncio.to_thread(upgrade, settings.database_url)
+    # dateparser loads its language data on first use (~100 ms): not in a user's command.
+    await asyncio.to_thread(
+        parse_command, "tomorrow 3pm", now=datetime.now(UTC), tz=ZoneInfo("UTC")
+    )
     keys = (
         settings.secret_key.get_secret_value()
         if settings.secret_key

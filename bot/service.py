@@ -85,7 +85,6 @@ log = logging.getLogger(__name__)
 MAPPING_MODES: Final = ("email", "slack", "explicit")
 MAPPINGS_PER_PAGE: Final = 20
 LIST_LIMIT: Final = 20
-RECURRENCE_HORIZON: Final = timedelta(days=364)
 """Recurring meetings run up to a year; the vendor itself stops at 50 occurrences."""
 STARTED: Final = "started"
 ENDED: Final = "ended"
@@ -354,7 +353,7 @@ def vendor_recurrence(rule: cmd.Recurrence, *, start: datetime, tz: ZoneInfo) ->
     zone_id = vendor_zone_id(tz)
     local = start.astimezone(vendor_zone_info(zone_id))
     first = local.date()
-    until = rule.until or (first + RECURRENCE_HORIZON)
+    until = rule.until or (first + cmd.RECURRENCE_HORIZON)
     match rule.frequency:
         case cmd.Frequency.DAILY:
             return Recurrence(
@@ -618,7 +617,8 @@ class MeetingService:
         """Run one `/meet` command as `invocation.user_id`."""
         profile = await self._profile(invocation.team_id, invocation.user_id)
         tz = user_zone(profile)
-        parsed = cmd.parse_command(text, now=self._clock(), tz=tz)
+        # Off the event loop: a hostile line at the length limit costs ~25 ms of dateparser.
+        parsed = await asyncio.to_thread(cmd.parse_command, text, now=self._clock(), tz=tz)
         if isinstance(parsed, cmd.CommandError):
             return Problem(parsed.problem, parsed.example)
         return await self._dispatch(invocation, profile, parsed)
@@ -1103,7 +1103,7 @@ class MeetingService:
                 return AdminDone("is no longer mapped explicitly.", user_id=user_id)
             case cmd.AdminMappings(page=page):
                 workspace = await self._repo.ensure_workspace(team_id=team_id)
-                page = max(page, 1)
+                page = min(max(page, 1), cmd.MAX_MAPPINGS_PAGE)
                 rows, total = await self._repo.list_mappings(
                     team_id=team_id,
                     offset=(page - 1) * MAPPINGS_PER_PAGE,

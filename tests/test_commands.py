@@ -477,6 +477,15 @@ ERROR_CASES = [
     pytest.param("admin reminders -5", ErrorKind.ADMIN_REMINDERS_INVALID, id="negative"),
     pytest.param("admin reminders soon", ErrorKind.ADMIN_REMINDERS_INVALID, id="not-numbers"),
     pytest.param(
+        "admin reminders 0,1,2,3,4,5", ErrorKind.ADMIN_REMINDERS_INVALID, id="six-reminders"
+    ),
+    pytest.param(
+        "Sync monday 3pm every day until 12/31/9999", ErrorKind.UNTIL_TOO_LATE, id="until-9999"
+    ),
+    pytest.param(
+        "Sync 12/1 3pm every week until 12/2/2027", ErrorKind.UNTIL_TOO_LATE, id="until-a-year-on"
+    ),
+    pytest.param(
         "admin reminders " + "9" * 900, ErrorKind.ADMIN_REMINDERS_INVALID, id="900-digits"
     ),
     pytest.param("admin reminders", ErrorKind.ADMIN_REMINDERS_INVALID, id="empty"),

@@ -292,3 +292,9 @@ async def test_start_up_names_each_workspace_whose_key_is_unreadable(
     assert len(lines) == 1
     assert "cannot be decrypted" in lines[0]
     assert APP_KEY not in lines[0]
+
+
+def test_a_huge_page_number_on_the_pager_shows_the_last_page(bot: Bot) -> None:
+    harness = bot.harness
+    _, rid = harness.click("meet_mappings_page_next", "99999999999999999999", user=ADA)
+    assert "User mappings" in harness.reply_text(rid)
