@@ -36,7 +36,14 @@ from starlette.routing import Route
 
 from bot.config import ConfigError, Settings
 from bot.huawei.client import HuaweiMeetingClient
-from bot.huawei.webhook import MalformedPushError, NonceCache, RejectedPushError, verify_push
+from bot.huawei.webhook import (
+    NONCE_SCOPE,
+    NONCE_TTL,
+    MalformedPushError,
+    MeetingPush,
+    RejectedPushError,
+    verify_push,
+)
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.scheduler import Scheduler, StatusListener
 from bot.service import MeetingService, StatusChange
@@ -80,6 +87,7 @@ class World:
     service: MeetingService
     bolt: AsyncApp
     scheduler: Scheduler
+    repo: Repository
 
 
 @asynccontextmanager
@@ -136,7 +144,7 @@ async def world(
             scheduler.add_listener(_counting(metrics))
         scheduler.start()
         try:
-            yield World(settings, engine, service, bolt, scheduler)
+            yield World(settings, engine, service, bolt, scheduler, repo)
         finally:
             scheduler.shutdown()
             await engine.dispose()
@@ -211,6 +219,12 @@ def _refused(what: str, status: int, reason: str, request: Request, size: int) -
     return JSONResponse({"error": reason}, status)
 
 
+async def _first_use(repo: Repository, push: MeetingPush) -> None:
+    """Refuse a push whose nonce any replica has accepted before (RejectedPushError)."""
+    if not await repo.first_sight(scope=NONCE_SCOPE, key=push.nonce, ttl=NONCE_TTL):
+        raise RejectedPushError("reused nonce")
+
+
 def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlette:
     """The ASGI app; the world is built in its lifespan.
 
@@ -251,8 +265,6 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 
-    nonces = NonceCache()
-
     async def hcm_events(request: Request) -> Response:
         if settings.hcm_webhook_key is None:
             return Response(status_code=404)
@@ -262,7 +274,8 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
             return _refused("vendor push", 413, "body too large", request, exc.size)
         try:
             key = settings.hcm_webhook_key.get_secret_value()
-            push = verify_push(body, key=key, now=datetime.now(UTC), nonces=nonces)
+            push = verify_push(body, key=key, now=datetime.now(UTC))
+            await _first_use(state["world"].repo, push)
         except MalformedPushError as exc:
             return _refused("vendor push", 400, str(exc), request, len(body))
         except RejectedPushError as exc:

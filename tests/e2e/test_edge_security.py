@@ -1,13 +1,17 @@
 """The HTTP edge under hostile requests: what is served in Socket Mode, unsigned and malformed
-Slack requests, oversized bodies."""
+Slack requests, oversized bodies, and vendor pushes that are replayed, ambiguous or meant
+for another app."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +23,14 @@ from pydantic import SecretStr
 from bot.config import ConfigError
 from bot.server import build_http_app
 from bot.slack import blocks
+from storage.db import create_engine, session_factory
+from storage.models import MeetingState
+from storage.repo import MeetingRow, Repository
+from storage.secrets import SecretBox
 from tests.conftest import Database
-from tests.e2e.conftest import ADA, ALICE, Bot, make_settings, running_bot
+from tests.e2e.conftest import ADA, ALICE, APP_ID, Bot, make_settings, running_bot
 from tests.e2e.processes import Fleet, Served, fleet_env
+from tests.e2e.scheduling import now, seed
 from tests.fakes.asgi_server import serve_asgi
 from tests.fakes.sandbox import RunningSandbox
 from tests.fakes.slack_api import (
@@ -31,6 +40,7 @@ from tests.fakes.slack_api import (
     slash_command_body,
 )
 from tests.fakes.socket_mode import serve_socket_mode
+from tests.fakes.vendor_push import push_body
 
 WEBHOOK_KEY = "subscriber-key"
 SECRET_KEY = Fernet.generate_key().decode()
@@ -255,3 +265,113 @@ def test_a_body_at_the_limit_is_read(bot: Bot) -> None:
         f"{bot.harness.bot_url}/slack/events", content=body, headers=signed_headers(body)
     )
     assert answer.status_code != 413
+
+
+def test_a_deeply_nested_push_is_a_bad_request(bot: Bot) -> None:
+    deep = "[" * 30_000 + "]" * 30_000
+    answer = bot.harness.http.post(
+        f"{bot.harness.bot_url}/hcm/events", content=f'{{"eventInfo": {deep}}}'
+    )
+    assert answer.status_code == 400
+
+
+# --- vendor pushes: one reading, one use, one app ------------------------------------------
+
+
+def _push(
+    bot: Bot,
+    *,
+    info: dict[str, Any] | str,
+    app_id: str = APP_ID,
+    nonce: str | None = None,
+    url: str | None = None,
+) -> httpx.Response:
+    info_text = info if isinstance(info, str) else json.dumps(info)
+    body = push_body(
+        info_text,
+        key=WEBHOOK_KEY,
+        app_id=app_id,
+        sent_ms=int(now().timestamp() * 1000),
+        nonce=nonce or uuid.uuid4().hex,
+    )
+    return bot.harness.http.post(f"{url or bot.harness.bot_url}/hcm/events", content=body)
+
+
+def _started(conference_id: str) -> dict[str, Any]:
+    return {
+        "event": "meeting.started",
+        "timestamp": int(now().timestamp() * 1000),
+        "payload": {"meetingInfo": {"meetingID": conference_id}},
+    }
+
+
+def test_a_push_with_a_member_given_twice_is_a_bad_request(bot: Bot) -> None:
+    signed = json.dumps({"event": "meeting.verify", "timestamp": 1})
+    good = push_body(
+        signed, key=WEBHOOK_KEY, app_id=APP_ID, sent_ms=int(now().timestamp() * 1000), nonce="n1"
+    )
+    # The signature covers the first eventInfo; a lenient parser would act on the second.
+    smuggled = good[:-1] + f', "eventInfo": {json.dumps(_started("123"))}}}'
+    answer = bot.harness.http.post(f"{bot.harness.bot_url}/hcm/events", content=smuggled)
+    assert answer.status_code == 400
+
+
+def test_a_replayed_push_is_refused_by_every_replica(
+    bot: Bot,
+    sandbox: RunningSandbox,
+    fake_slack: tuple[FakeSlack, str],
+    tmp_path: Path,
+) -> None:
+    verify = {"event": "meeting.verify", "timestamp": int(now().timestamp() * 1000)}
+    with running_bot(
+        sandbox,
+        fake_slack,
+        bot.database_url,
+        tmp_path,
+        hcm_webhook_key=SecretStr(WEBHOOK_KEY),
+        secret_key=SecretStr(SECRET_KEY),
+    ) as replica:
+        first = _push(bot, info=verify, nonce="n-replayed")
+        again = _push(bot, info=verify, nonce="n-replayed", url=replica.harness.bot_url)
+    assert first.status_code == 200
+    assert again.status_code == 401
+
+
+@contextlib.asynccontextmanager
+async def _repository(database_url: str) -> AsyncIterator[Repository]:
+    """The bot's repository, opening the bot's encrypted app keys."""
+    engine = create_engine(database_url)
+    try:
+        yield Repository(session_factory(engine), SecretBox.from_keys(SECRET_KEY))
+    finally:
+        await engine.dispose()
+
+
+async def _two_apps_one_conference(database_url: str, conference_id: str) -> list[MeetingRow]:
+    """T1 on the default app and T2 on its own app, each with a meeting `conference_id`."""
+    async with _repository(database_url) as repo:
+        await repo.ensure_workspace(team_id="T2")
+        await repo.set_app_credentials(
+            team_id="T2", app_id="other-app", app_key="other-key", corp_id=None, actor="UADMIN"
+        )
+        start = now() + timedelta(minutes=10)
+        return [
+            await seed(repo, conference_id=conference_id, start=start, team_id=team)
+            for team in ("T1", "T2")
+        ]
+
+
+async def _states(database_url: str, meetings: list[MeetingRow]) -> list[MeetingState | None]:
+    async with _repository(database_url) as repo:
+        rows = [await repo.get_meeting(team_id=m.team_id, meeting_id=m.id) for m in meetings]
+    return [r.state if r else None for r in rows]
+
+
+def test_a_push_for_one_app_leaves_another_apps_meeting_alone(bot: Bot) -> None:
+    # Conference IDs are the vendor's, per app: two apps may well hand out the same one.
+    meetings = asyncio.run(_two_apps_one_conference(bot.database_url, "555000111"))
+    assert _push(bot, info=_started("555000111")).status_code == 200
+    assert asyncio.run(_states(bot.database_url, meetings)) == [
+        MeetingState.LIVE,
+        MeetingState.SCHEDULED,
+    ]
