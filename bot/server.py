@@ -171,9 +171,9 @@ def _number(text: str | None) -> int | None:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, never reading more than `limit` bytes of it: a Content-Length over
-    the limit is refused before the body is read, and a chunked (or lying) one as soon as it
-    passes the limit. Raises BodyTooLargeError."""
+    """The request body, at most `limit` bytes: a Content-Length over the limit is refused
+    before anything is read, and a chunked (or lying) body at the chunk that passes the limit.
+    Raises BodyTooLargeError."""
     declared = _number(request.headers.get("content-length"))
     if declared is not None and declared > limit:
         raise BodyTooLargeError(declared)
