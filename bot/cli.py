@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Final
 
 import uvicorn
 
@@ -20,6 +21,10 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.huawei.sandbox import Sandbox, SandboxApp, make_self_signed_cert
 
 Command = Callable[[argparse.Namespace], int]
+
+LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+OUR_LOGGERS: Final = ("bot", "storage")
+"""The packages whose INFO lines `meetbot serve` shows."""
 
 
 def _env_or_fail(value: str | None, variable: str, flag: str) -> str:
@@ -53,6 +58,19 @@ def _check_storage_settings(settings: Settings) -> None:
         )
 
 
+def serve_logging() -> None:
+    """`meetbot serve`'s logging: meetbot's own loggers at INFO, every library at WARNING.
+
+    Bolt logs whole request bodies at INFO (app keys typed into the setup form, response_urls)
+    and gives each logger it creates the root logger's level of that moment, so the root
+    stays at WARNING; libraries' INFO lines (one per HTTP request for some) are noise anyway.
+    """
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    for ours in OUR_LOGGERS:
+        logging.getLogger(ours).setLevel(logging.INFO)
+
+
 def _serve(args: argparse.Namespace) -> int:
     """`meetbot serve`: the bot over HTTP (or Socket Mode), migrating the database first."""
     from bot.server import build_http_app  # the world is heavy: import it only to serve
@@ -64,11 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
         _check_storage_settings(settings)
     except (ConfigError, ValueError) as exc:
         raise SystemExit(f"meetbot: {exc}") from None
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for chatty in ("apscheduler", "httpx", "httpcore"):  # one INFO line per HTTP request
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    serve_logging()
     mode = "Socket Mode" if args.socket_mode else f"http://{args.host}:{settings.port}/slack/events"
     print(f"meetbot serving on {mode}; health on http://{args.host}:{settings.port}/healthz")  # noqa: T201
     sys.stdout.flush()
@@ -128,9 +142,7 @@ def _demo(args: argparse.Namespace) -> int:
     """`meetbot demo`: sandbox, bot and a Slack-like page on this machine, no credentials."""
     from bot.demo import DemoUrls, run_demo
 
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
 
     def ready(urls: DemoUrls) -> None:
         print(f"meetbot demo: open {urls.page} in your browser (Ctrl-C stops it)")  # noqa: T201

@@ -1,25 +1,33 @@
 """The composition root: builds the world from Settings and serves it over HTTP.
 
-One Starlette app: `POST /slack/events` (commands, interactivity, events), `GET /healthz`,
-`POST /hcm/events` (the vendor's meeting event push; 404 unless MEETBOT_HCM_WEBHOOK_KEY).
+One Starlette app: `POST /slack/events` (commands, interactivity, events; HTTP mode only,
+signed requests only), `GET /healthz`, `POST /hcm/events` (the vendor's meeting event push;
+404 unless MEETBOT_HCM_WEBHOOK_KEY). Bodies are capped before they are read.
 `meetbot serve` is its only caller besides the end-to-end tests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import (
+    to_async_bolt_request,
+    to_starlette_response,
+)
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -30,7 +38,14 @@ from starlette.routing import Route
 from bot.commands import parse_command
 from bot.config import ConfigError, Settings
 from bot.huawei.client import HuaweiMeetingClient
-from bot.huawei.webhook import MalformedPushError, NonceCache, RejectedPushError, verify_push
+from bot.huawei.webhook import (
+    NONCE_SCOPE,
+    NONCE_TTL,
+    MalformedPushError,
+    MeetingPush,
+    RejectedPushError,
+    verify_push,
+)
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.scheduler import Scheduler, StatusListener
 from bot.service import MeetingService, StatusChange
@@ -43,9 +58,26 @@ from storage.db import create_engine, session_factory, upgrade
 from storage.repo import Repository
 from storage.secrets import SecretBox, load_or_create_key
 
-__all__ = ["World", "build_http_app", "world"]
+__all__ = [
+    "HCM_BODY_LIMIT",
+    "SLACK_BODY_LIMIT",
+    "BodyTooLargeError",
+    "World",
+    "build_http_app",
+    "read_body",
+    "slack_refusal",
+    "world",
+]
 
 log = logging.getLogger(__name__)
+
+SLACK_BODY_LIMIT: Final = 1024 * 1024
+"""Bytes; Slack's largest requests (a modal's submitted state) are tens of KiB."""
+HCM_BODY_LIMIT: Final = 64 * 1024
+"""Bytes; a vendor push is well under 1 KiB."""
+SLACK_MAX_SKEW: Final = 5 * 60
+"""Seconds a Slack request timestamp may be off (Slack's own rule, as Bolt applies it)."""
+_NUMBER: Final = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +89,7 @@ class World:
     service: MeetingService
     bolt: AsyncApp
     scheduler: Scheduler
+    repo: Repository
 
 
 @asynccontextmanager
@@ -121,7 +154,7 @@ async def world(
             scheduler.add_listener(_counting(metrics))
         scheduler.start()
         try:
-            yield World(settings, engine, service, bolt, scheduler)
+            yield World(settings, engine, service, bolt, scheduler, repo)
         finally:
             scheduler.shutdown()
             await engine.dispose()
@@ -134,10 +167,81 @@ def _counting(metrics: Metrics) -> StatusListener:
     return count
 
 
+class BodyTooLargeError(Exception):
+    """The body is (or claims to be) over the limit; `size` is what is known so far."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"body of at least {size} bytes")
+        self.size = size
+
+
+def _number(text: str | None) -> int | None:
+    """A plain decimal header value (no sign, space or non-ASCII digit), or None."""
+    return int(text) if text is not None and _NUMBER.fullmatch(text) else None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, at most `limit` bytes: a Content-Length over the limit is refused
+    before anything is read, and a chunked (or lying) body at the chunk that passes the limit.
+    Raises BodyTooLargeError."""
+    declared = _number(request.headers.get("content-length"))
+    if declared is not None and declared > limit:
+        raise BodyTooLargeError(declared)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLargeError(len(body))
+    return bytes(body)
+
+
+def slack_refusal(
+    headers: Mapping[str, str], body: bytes, *, secret: str, now: float
+) -> str | None:
+    """Why a request is not a fresh one signed by Slack (one short phrase), or None if it is.
+
+    `headers` must be case-insensitive (Starlette's are); `now` is the Unix time.
+    """
+    timestamp = headers.get("x-slack-request-timestamp")
+    signature = headers.get("x-slack-signature")
+    if not timestamp or not signature:
+        return "unsigned"
+    sent = _number(timestamp)
+    if sent is None:
+        return "malformed timestamp"
+    if abs(now - sent) > SLACK_MAX_SKEW:
+        return "stale timestamp"
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return "body is not UTF-8"
+    expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=text)
+    # bytes: compare_digest refuses str with non-ASCII characters
+    if expected is None or not hmac.compare_digest(expected.encode(), signature.encode()):
+        return "bad signature"
+    return None
+
+
+def _refused(what: str, status: int, reason: str, request: Request, size: int) -> Response:
+    """Answer a refused request, logging one line about it: never its body."""
+    client = request.client.host if request.client else "unknown"
+    log.warning("%s refused: %d (%s) from %s, %d bytes", what, status, reason, client, size)
+    return JSONResponse({"error": reason}, status)
+
+
+async def _first_use(repo: Repository, push: MeetingPush) -> None:
+    """Refuse a push whose nonce any replica has accepted before (RejectedPushError)."""
+    if not await repo.first_sight(scope=NONCE_SCOPE, key=push.nonce, ttl=NONCE_TTL):
+        raise RejectedPushError("reused nonce")
+
+
 def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlette:
-    """The ASGI app; the world is built in its lifespan."""
+    """The ASGI app; the world is built in its lifespan.
+
+    In Socket Mode Slack's requests arrive over the socket only: `/slack/events` is not served.
+    Over HTTP every Slack request must be signed: ConfigError without SLACK_SIGNING_SECRET.
+    """
     state: dict[str, World] = {}
-    handlers: dict[str, AsyncSlackRequestHandler] = {}
     gate = AckGate()
     metrics = Metrics()
     metrics.gauge("meetbot_slack_requests_awaiting_ack", lambda: gate.pending)
@@ -146,7 +250,6 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with world(settings, gate=gate, metrics=metrics) as built:
             state["world"] = built
-            handlers["slack"] = AsyncSlackRequestHandler(built.bolt)
             if not socket_mode:
                 yield
                 return
@@ -160,19 +263,6 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
             finally:
                 await socket.close_async()  # type: ignore[no-untyped-call]
 
-    async def slack_events(request: Request) -> Response:
-        gate.enter()
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await handlers["slack"].handle(request)
-            status = response.status_code
-            return response
-        finally:
-            gate.leave()
-            metrics.observe("meetbot_slack_ack_seconds", time.perf_counter() - started)
-            metrics.inc("meetbot_slack_requests_total", status=str(status))
-
     async def metrics_text(_: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
@@ -185,35 +275,72 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 
-    nonces = NonceCache()
-
     async def hcm_events(request: Request) -> Response:
         if settings.hcm_webhook_key is None:
             return Response(status_code=404)
         try:
-            push = verify_push(
-                await request.body(),
-                key=settings.hcm_webhook_key.get_secret_value(),
-                now=datetime.now(UTC),
-                nonces=nonces,
-            )
+            body = await read_body(request, HCM_BODY_LIMIT)
+        except BodyTooLargeError as exc:
+            return _refused("vendor push", 413, "body too large", request, exc.size)
+        try:
+            key = settings.hcm_webhook_key.get_secret_value()
+            push = verify_push(body, key=key, now=datetime.now(UTC))
+            await _first_use(state["world"].repo, push)
         except MalformedPushError as exc:
-            return JSONResponse({"error": str(exc)}, 400)
+            return _refused("vendor push", 400, str(exc), request, len(body))
         except RejectedPushError as exc:
-            log.warning("vendor push refused: %s", exc)
-            return JSONResponse({"error": str(exc)}, 401)
+            return _refused("vendor push", 401, str(exc), request, len(body))
         if push.event == "meeting.verify":
             return JSONResponse({"event": push.event, "nonce": push.nonce})
         if push.event in ("meeting.started", "meeting.end", "meeting.conclude"):
             await state["world"].scheduler.apply_push(push)
         return Response(status_code=200)
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics_text, methods=["GET"]),
-            Route("/hcm/events", hcm_events, methods=["POST"]),
-        ],
-        lifespan=lifespan,
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_text, methods=["GET"]),
+        Route("/hcm/events", hcm_events, methods=["POST"]),
+    ]
+    if not socket_mode:
+        settings.require("slack_signing_secret")
+        slack_events = _slack_events(settings, state, gate, metrics)
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _slack_events(
+    settings: Settings, state: Mapping[str, World], gate: AckGate, metrics: Metrics
+) -> Callable[[Request], Awaitable[Response]]:
+    """`POST /slack/events`: a request signed with the signing secret, of at most
+    SLACK_BODY_LIMIT bytes, goes on to Bolt (which checks the signature again)."""
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
+
+    async def answer(request: Request) -> Response:
+        try:
+            body = await read_body(request, SLACK_BODY_LIMIT)
+        except BodyTooLargeError as exc:
+            return _refused("Slack request", 413, "body too large", request, exc.size)
+        reason = slack_refusal(request.headers, body, secret=secret, now=time.time())
+        if reason is not None:
+            return _refused("Slack request", 401, reason, request, len(body))
+        bolt = state["world"].bolt
+        return to_starlette_response(
+            await bolt.async_dispatch(to_async_bolt_request(request, body))
+        )
+
+    async def slack_events(request: Request) -> Response:
+        gate.enter()
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await answer(request)
+            status = response.status_code
+            return response
+        finally:
+            gate.leave()
+            metrics.observe("meetbot_slack_ack_seconds", time.perf_counter() - started)
+            metrics.inc("meetbot_slack_requests_total", status=str(status))
+
+    return slack_events

@@ -832,7 +832,8 @@ class MeetingService:
     async def apply_push(self, push: MeetingPush) -> list[StatusChange]:
         """Apply a verified vendor event (started / end / conclude) like the poll would.
 
-        The push names only the conference ID; every open meeting with that ID is affected.
+        The push names the app and the conference ID; every open meeting with that ID in a
+        workspace using that app is affected (another app's conference IDs are its own).
         """
         if push.meeting_id is None:
             return []
@@ -841,7 +842,7 @@ class MeetingService:
         found = await self._repo.all_workspaces_meetings_to_poll(
             conference_id=push.meeting_id, limit=WATCH_PAGE
         )
-        for meeting in found:
+        for meeting in await self._of_app(found, push.app_id):
             decision: Decision | None = None
             if push.event == "meeting.started" and meeting.state is MeetingState.SCHEDULED:
                 decision = Decision(StatusKind.STARTED, started_at=push.event_time)
@@ -858,6 +859,15 @@ class MeetingService:
                 if change is not None:
                     changes.append(change)
         return changes
+
+    async def _of_app(self, meetings: list[MeetingRow], app_id: str) -> list[MeetingRow]:
+        """The meetings of workspaces whose meeting-service app is `app_id`."""
+        apps = {team: await self._app(team) for team in {m.team_id for m in meetings}}
+        return [
+            m
+            for m in meetings
+            if isinstance(app := apps[m.team_id], AppCredentials) and app.app_id == app_id
+        ]
 
     async def _apply(
         self, meeting: MeetingRow, decision: Decision, now: datetime

@@ -1,6 +1,7 @@
 """The vendor's meeting event push (reference §6): parse a request body and verify its signature.
 
-Pure: `verify_push(body, key=, now=, nonces=)` takes the clock and a `NonceCache` and does no I/O.
+Pure: `verify_push(body, key=, now=)` takes the clock and does no I/O; the caller then refuses a
+nonce seen before (`NONCE_SCOPE`, remembered for `NONCE_TTL`, shared by every replica).
 The signature is hex(HMAC-SHA256(subscriberKey, appID + timestamp + nonce + eventInfoJson)).
 """
 
@@ -9,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 __all__ = [
     "MAX_AGE",
+    "NONCE_SCOPE",
+    "NONCE_TTL",
     "MalformedPushError",
     "MeetingPush",
-    "NonceCache",
     "PushError",
     "RejectedPushError",
     "push_signature",
@@ -27,6 +29,10 @@ __all__ = [
 
 MAX_AGE: Final = timedelta(minutes=5)
 """A push older (or further in the future) than this is refused: replay protection."""
+NONCE_SCOPE: Final = "hcm.nonce"
+NONCE_TTL: Final = 2 * MAX_AGE
+"""How long a nonce is remembered: a push is accepted from MAX_AGE before its timestamp until
+MAX_AGE after it, so its nonce must outlive that whole window."""
 VERIFY: Final = "meeting.verify"
 
 
@@ -56,25 +62,6 @@ class MeetingPush:
     meeting_id: str | None
     meeting_uuid: str | None
     cycle_sub_id: str | None
-
-
-class NonceCache:
-    """Nonces seen within MAX_AGE (in memory, per process)."""
-
-    def __init__(self, max_age: timedelta = MAX_AGE) -> None:
-        self._max_age = max_age
-        self._seen: set[str] = set()
-        self._order: deque[tuple[datetime, str]] = deque()
-
-    def first_use(self, nonce: str, now: datetime) -> bool:
-        """Remember `nonce`; False if it was already used within the window."""
-        while self._order and self._order[0][0] < now - self._max_age:
-            self._seen.discard(self._order.popleft()[1])
-        if nonce in self._seen:
-            return False
-        self._seen.add(nonce)
-        self._order.append((now, nonce))
-        return True
 
 
 def push_signature(key: str, *, app_id: str, timestamp: str, nonce: str, event_info: str) -> str:
@@ -123,17 +110,65 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def verify_push(body: bytes, *, key: str, now: datetime, nonces: NonceCache) -> MeetingPush:
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        # A member given twice is read differently by different parsers (the signature
+        # check could see one value and the rest of the code another).
+        raise MalformedPushError("duplicate key in a JSON object")
+    return obj
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_unique_members)
+    except ValueError as exc:
+        raise MalformedPushError("body is not JSON") from exc
+
+
+def _signable_texts(text: str, info: dict[str, Any]) -> Iterator[str]:
+    """What the vendor may have signed as eventInfo: the raw text, then compact JSON."""
+    raw = _raw_member(text, "eventInfo")
+    if raw is not None:
+        yield raw
+    yield json.dumps(info, separators=(",", ":"), ensure_ascii=False)
+    yield json.dumps(info, separators=(",", ":"))
+
+
+def _signed_text(
+    candidates: Iterator[str], *, key: str, app_id: str, timestamp: str, nonce: str, signature: str
+) -> str:
+    """The candidate eventInfo text that `signature` covers; RejectedPushError if none."""
+    expected = signature.lower().encode()  # bytes: compare_digest refuses non-ASCII str
+    for candidate in candidates:
+        computed = push_signature(
+            key, app_id=app_id, timestamp=timestamp, nonce=nonce, event_info=candidate
+        )
+        if hmac.compare_digest(computed.encode(), expected):
+            return candidate
+    raise RejectedPushError("bad signature")
+
+
+def verify_push(body: bytes, *, key: str, now: datetime) -> MeetingPush:
     """Parse and verify a push body. Raises MalformedPushError or RejectedPushError.
 
     The signed eventInfo text is tried as the raw bytes of the body first, then as compact
-    JSON (the docs do not pin the serialization); hex is compared case-insensitively.
+    JSON (the docs do not pin the serialization); hex is compared case-insensitively. The
+    event is read from the text that matched, and a key given twice anywhere is refused.
+    The nonce is not checked here: see NONCE_SCOPE.
     """
     try:
+        return _verify(body, key=key, now=now)
+    except RecursionError as exc:
+        raise MalformedPushError("JSON nested too deeply") from exc
+
+
+def _verify(body: bytes, *, key: str, now: datetime) -> MeetingPush:
+    try:
         text = body.decode()
-        outer = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedPushError("body is not JSON") from exc
+    except UnicodeDecodeError as exc:
+        raise MalformedPushError("body is not UTF-8") from exc
+    outer = _loads(text)
     if not isinstance(outer, dict) or not isinstance(outer.get("eventInfo"), dict):
         raise MalformedPushError("no eventInfo object")
     app_id, nonce, signature = outer.get("appID"), outer.get("nonce"), outer.get("signature")
@@ -141,27 +176,21 @@ def verify_push(body: bytes, *, key: str, now: datetime, nonces: NonceCache) -> 
         raise MalformedPushError("appID, nonce and signature must be strings")
     raw_timestamp = outer.get("timestamp")
     sent = _ms(raw_timestamp)
-    info: dict[str, Any] = outer["eventInfo"]
-    candidates = [
-        _raw_member(text, "eventInfo"),
-        json.dumps(info, separators=(",", ":"), ensure_ascii=False),
-        json.dumps(info, separators=(",", ":")),
-    ]
-    expected = signature.lower()
-    if not any(
-        hmac.compare_digest(
-            push_signature(
-                key, app_id=app_id, timestamp=str(raw_timestamp), nonce=nonce, event_info=c
-            ),
-            expected,
-        )
-        for c in dict.fromkeys(c for c in candidates if c is not None)
-    ):
-        raise RejectedPushError("bad signature")
+    signed = _signed_text(
+        _signable_texts(text, outer["eventInfo"]),
+        key=key,
+        app_id=app_id,
+        timestamp=str(raw_timestamp),
+        nonce=nonce,
+        signature=signature,
+    )
     if abs(now - sent) > MAX_AGE:
         raise RejectedPushError("stale timestamp")
-    if not nonces.first_use(nonce, now):
-        raise RejectedPushError("reused nonce")
+    return _push(_loads(signed), app_id=app_id, nonce=nonce, sent=sent)
+
+
+def _push(info: dict[str, Any], *, app_id: str, nonce: str, sent: datetime) -> MeetingPush:
+    """The push a verified eventInfo describes."""
     event = info.get("event")
     if not isinstance(event, str) or not event:
         raise MalformedPushError("eventInfo has no event")

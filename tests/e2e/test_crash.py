@@ -7,78 +7,23 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from cryptography.fernet import Fernet
 
 from storage.db import upgrade
 from storage.repo import DeliveryRow
 from tests.conftest import Database
-from tests.e2e.conftest import APP_ID, APP_KEY
+from tests.e2e.processes import Fleet, fleet_env
 from tests.e2e.scheduling import now, repository, seed
 from tests.fakes.sandbox import RunningSandbox
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_api import FakeSlack
 
 pytestmark = pytest.mark.slow
-
-MEETBOT = Path(sys.executable).with_name("meetbot")
-
-
-@dataclass
-class Fleet:
-    """Starts `meetbot serve` processes configured like make_settings (1 s tick and claim)."""
-
-    env: dict[str, str]
-    logs: Path
-
-    @contextlib.contextmanager
-    def serve(self, name: str) -> Iterator[subprocess.Popen[bytes]]:
-        port = _free_port()
-        log = (self.logs / f"{name}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603 -- our own console script, fixed arguments
-            [str(MEETBOT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={**self.env, "PORT": str(port)},
-            cwd=self.logs,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_healthy(process, f"http://127.0.0.1:{port}/healthz")
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-            process.wait(10)
-            log.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"meetbot serve exited with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise AssertionError("meetbot serve did not become healthy")
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
@@ -94,20 +39,11 @@ def fleet(
     tmp_path: Path,
 ) -> Fleet:
     upgrade(empty_database.url)  # seeding happens before the first process migrates
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEETBOT_", "SLACK_", "PORT"))}
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        MEETBOT_SLACK_API_URL=f"{fake_slack[1]}/api/",
-        MEETBOT_HCM_BASE_URL=sandbox.base_url,
-        MEETBOT_HCM_APP_ID=APP_ID,
-        MEETBOT_HCM_APP_KEY=APP_KEY,
-        MEETBOT_DATABASE_URL=empty_database.url,
-        MEETBOT_SECRET_KEY=Fernet.generate_key().decode(),
-        MEETBOT_DATA_DIR=str(tmp_path / "data"),
-        MEETBOT_TICK_SECONDS="1",
-        MEETBOT_STATUS_POLL_SECONDS="2",
-        MEETBOT_CLAIM_SECONDS="1",
+    env = fleet_env(
+        slack_url=fake_slack[1],
+        sandbox_url=sandbox.base_url,
+        database_url=empty_database.url,
+        data_dir=tmp_path / "data",
     )
     return Fleet(env, tmp_path)
 

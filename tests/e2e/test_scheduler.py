@@ -20,15 +20,15 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.huawei.webhook import push_signature
 from bot.slack.blocks import format_duration
 from storage.models import MeetingState
 from storage.repo import DeliveryRow, NewDelivery
 from tests.conftest import Database
-from tests.e2e.conftest import Bot, running_bot
+from tests.e2e.conftest import APP_ID, Bot, running_bot
 from tests.e2e.scheduling import eventually, now, repository, seed
 from tests.fakes.sandbox import RunningSandbox
 from tests.fakes.slack_api import Call, FakeSlack
+from tests.fakes.vendor_push import push_body
 
 TICK, POLL = 1.0, 2.0
 
@@ -401,14 +401,8 @@ def push(
     info: dict[str, Any] = {"event": event, "timestamp": int((at or now()).timestamp() * 1000)}
     if meeting_id:
         info["payload"] = {"meetingInfo": {"meetingID": meeting_id, "meetingUUID": "u"}}
-    info_text = json.dumps(info)
-    nonce = nonce or uuid.uuid4().hex
-    signature = push_signature(
-        key, app_id="sub-1", timestamp=str(sent), nonce=nonce, event_info=info_text
-    )
-    body = (
-        f'{{"appID": "sub-1", "timestamp": {sent}, "nonce": "{nonce}", '
-        f'"signature": "{signature}", "eventInfo": {info_text}}}'
+    body = push_body(
+        json.dumps(info), key=key, app_id=APP_ID, sent_ms=sent, nonce=nonce or uuid.uuid4().hex
     )
     return bot.harness.http.post(
         f"{bot.harness.bot_url}/hcm/events",
