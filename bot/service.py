@@ -17,7 +17,6 @@ from typing import Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import commands as cmd
 from bot.config import Settings
@@ -33,6 +32,7 @@ from bot.huawei.models import (
 )
 from bot.huawei.timezones import vendor_zone_id, vendor_zone_info
 from bot.huawei.webhook import MeetingPush
+from storage.errors import StorageError
 from storage.models import MappingMode, MeetingState
 from storage.repo import (
     REMINDER_PREFIX,
@@ -1240,7 +1240,7 @@ class MeetingService:
             meeting = await self._repo.add_meeting(
                 team_id=team_id, meeting=new, deliveries=deliveries
             )
-        except SQLAlchemyError:
+        except StorageError:
             # Leave nothing behind: the vendor booking would otherwise be orphaned.
             log.exception("storing meeting %s failed; cancelling it", conference.conference_id)
             await self._undo_create(app, organizer, conference)

@@ -19,10 +19,12 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel, col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.errors import StorageError
 from storage.models import (
     AuditLog,
     Delivery,
@@ -439,8 +441,12 @@ class Repository:
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            # The first line names the error; the statement and its parameters stay out.
+            raise StorageError(str(exc).partition("\n")[0]) from exc
 
     def _audit_row(
         self,

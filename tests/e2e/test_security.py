@@ -70,6 +70,20 @@ def wait_until(check: Any, what: str, timeout: float = 10) -> None:
         time.sleep(0.02)
 
 
+def command_body(
+    text: str, *, response_url: str, trigger_id: str, user: SlackUser = ALICE, team_id: str = "T1"
+) -> str:
+    """A /meet command in channel C1 of `team_id`, answered at `response_url`."""
+    return slash_command_body(
+        text,
+        user_id=user.id,
+        team_id=team_id,
+        channel_id="C1",
+        response_url=response_url,
+        trigger_id=trigger_id,
+    )
+
+
 def replies_to(harness: Harness, rid: str) -> str:
     return json.dumps(
         [c.args for c in harness.slack.calls_to("response_url") if c.args["response_id"] == rid]
@@ -84,14 +98,7 @@ def test_a_response_url_that_is_not_slacks_never_receives_the_host_link(
 ) -> None:
     received, url = elsewhere
     harness = bot.harness
-    body = slash_command_body(
-        "now Quick sync",
-        user_id=ALICE.id,
-        team_id=ALICE.team_id,
-        channel_id="C1",
-        response_url=f"{url}/steal",
-        trigger_id="trigger-foreign",
-    )
+    body = command_body("now Quick sync", response_url=f"{url}/steal", trigger_id="t-foreign")
     assert harness.post(body).status_code == 200
     harness.slack.wait_for("chat.postMessage")  # the card: the command itself ran
     time.sleep(0.5)
@@ -121,11 +128,8 @@ def test_a_failure_inside_a_command_is_answered_with_a_reference(
 
 def test_a_re_sent_signed_command_creates_one_meeting(bot: Bot) -> None:
     harness = bot.harness
-    body = slash_command_body(
+    body = command_body(
         "now Quick sync",
-        user_id=ALICE.id,
-        team_id=ALICE.team_id,
-        channel_id="C1",
         response_url=f"{harness.slack_url}/response/replayed",
         trigger_id="trigger-once",
     )
@@ -172,11 +176,9 @@ def test_a_modal_submitted_twice_creates_one_meeting_but_a_corrected_one_goes_th
 def test_an_admin_of_another_organization_is_no_admin_here(bot: Bot) -> None:
     """A Slack Connect member types /meet in a channel shared with T1."""
     harness = bot.harness
-    body = slash_command_body(
+    body = command_body(
         "admin map <@UBOB> intruder@example.com",
-        user_id=STRANGER.id,
-        team_id="T1",
-        channel_id="C1",
+        user=STRANGER,
         response_url=f"{harness.slack_url}/response/stranger",
         trigger_id="trigger-stranger",
     )

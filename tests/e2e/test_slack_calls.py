@@ -77,9 +77,11 @@ def test_call_object_is_added_kept_in_step_and_ended_with_the_duration(bot: Bot)
     assert 30 * 60 <= int(ended.args["duration"]) <= 31 * 60
     # The counting listener runs after the calls listener: wait for it, with a deadline.
     deadline = time.monotonic() + 10
-    while 'meetbot_status_changes_total{kind="ended"}' not in (
-        metrics := harness.http.get(f"{harness.bot_url}/metrics").text
-    ) and time.monotonic() < deadline:
+    while (
+        'meetbot_status_changes_total{kind="ended"}'
+        not in (metrics := harness.http.get(f"{harness.bot_url}/metrics").text)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     assert 'meetbot_status_changes_total{kind="started"} 1' in metrics
     assert 'meetbot_status_changes_total{kind="ended"} 1' in metrics

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine, session_factory
+from storage.errors import StorageError
 from storage.models import MappingMode, MeetingState
 from storage.repo import MeetingRow, NewDelivery, NewMeeting, Repository, SentPost
 from storage.secrets import SecretBox, SecretDecryptError
@@ -275,8 +276,9 @@ async def test_add_meeting_is_idempotent_on_conference_id(repo: Repository) -> N
 
 async def test_add_meeting_is_atomic_when_a_delivery_insert_fails(repo: Repository) -> None:
     duplicate = NewDelivery(T0, "reminder:10", T0 - timedelta(minutes=10))
-    with pytest.raises(IntegrityError):
+    with pytest.raises(StorageError) as raised:
         await repo.add_meeting(team_id="T1", meeting=meeting(), deliveries=[duplicate, duplicate])
+    assert isinstance(raised.value.__cause__, IntegrityError)
     assert await repo.get_meeting_by_conference(team_id="T1", conference_id="c-1") is None
     assert (
         await repo.upcoming_meetings(team_id="T1", organizer_slack_id=None, now=T0, limit=10) == []
@@ -763,8 +765,9 @@ async def test_naive_datetimes_are_refused(repo: Repository) -> None:
         meeting(start=naive)
     with pytest.raises(ValueError, match="naive"):
         NewDelivery(T0, "started", naive)
-    with pytest.raises(StatementError, match="naive"):
+    with pytest.raises(StorageError, match="naive") as raised:
         await repo.claim_due(now=naive, worker_id="w", lease_seconds=30, limit=1)
+    assert isinstance(raised.value.__cause__, StatementError)
 
 
 async def test_audit_entries_are_newest_first_and_limited(repo: Repository) -> None:
