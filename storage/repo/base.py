@@ -56,7 +56,11 @@ def insert_for(session: AsyncSession, model: type[SQLModel]) -> postgresql.Inser
     return sqlite.insert(model)
 
 
-async def find_meeting(session: AsyncSession, team_id: str, meeting_id: int) -> Meeting | None:
-    """The workspace's meeting row by our id."""
+async def find_meeting(
+    session: AsyncSession, team_id: str, meeting_id: int, *, lock: bool = False
+) -> Meeting | None:
+    """The workspace's meeting row by our id; `lock` selects it FOR UPDATE."""
     query = select(Meeting).where(Meeting.team_id == team_id, Meeting.id == meeting_id)
+    if lock:
+        query = query.with_for_update()
     return (await session.exec(query)).one_or_none()

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -77,6 +77,28 @@ def _held_by(team_id: str, delivery_id: int, worker_id: str) -> tuple[Any, ...]:
         col(Delivery.id) == delivery_id,
         col(Delivery.claimed_by) == worker_id,
         col(Delivery.sent_at).is_(None),
+    )
+
+
+class _SentFacts(Protocol):
+    """What `_posted_by` reads of a delivery: an ORM row or a selected row."""
+
+    @property
+    def sent_at(self) -> datetime | None: ...
+    @property
+    def claimed_by(self) -> str | None: ...
+    @property
+    def slack_ts(self) -> str | None: ...
+
+
+def _posted_by(worker_id: str, slack_ts: str, row: _SentFacts | None) -> bool:
+    """Whether the stored delivery is recorded as `worker_id`'s post `slack_ts`: what a
+    repeated `mark_sent` of the same post answers True to."""
+    return (
+        row is not None
+        and row.sent_at is not None
+        and row.claimed_by == worker_id
+        and row.slack_ts == slack_ts
     )
 
 
@@ -289,13 +311,7 @@ class DeliveryQueries(RepositoryBase):
             if (await session.exec(stmt)).rowcount == 1:
                 return True
             query = select(Delivery).where(Delivery.team_id == team_id, Delivery.id == delivery_id)
-            row = (await session.exec(query)).one_or_none()
-            return (
-                row is not None
-                and row.sent_at is not None
-                and row.claimed_by == worker_id
-                and row.slack_ts == slack_ts
-            )
+            return _posted_by(worker_id, slack_ts, (await session.exec(query)).one_or_none())
 
     async def mark_sent_many(
         self, *, team_id: str, sent: Sequence[SentPost], worker_id: str, sent_at: datetime
@@ -335,17 +351,11 @@ class DeliveryQueries(RepositoryBase):
                 .where(table.c.team_id == team_id, table.c.id.in_([p.delivery_id for p in sent]))
             )
             rows = {r.id: r for r in await conn.execute(query)}
-        recorded = set()
-        for p in sent:
-            row = rows.get(p.delivery_id)
-            if (
-                row is not None
-                and row.sent_at is not None
-                and row.claimed_by == worker_id
-                and row.slack_ts == p.slack_ts
-            ):
-                recorded.add(p.delivery_id)
-        return recorded
+        return {
+            p.delivery_id
+            for p in sent
+            if _posted_by(worker_id, p.slack_ts, rows.get(p.delivery_id))
+        }
 
     async def release(
         self,

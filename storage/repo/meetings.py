@@ -4,7 +4,7 @@ the scheduler's cross-workspace maintenance queries (status poll, card repair)."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -36,12 +36,33 @@ WATCH_LEAD: Final = timedelta(minutes=15)
 reminder, if that is earlier): people often start early."""
 
 
-def _watch_from(start: datetime, deliveries: Sequence[NewDelivery]) -> datetime:
-    """When the status poll starts watching the occurrence at `start`."""
-    reminders = [
+def _watch_from(start: datetime, reminder_dues: Iterable[datetime]) -> datetime:
+    """When the status poll starts watching the occurrence at `start`, whose reminders are
+    due at `reminder_dues`."""
+    return min([start - WATCH_LEAD, *reminder_dues])
+
+
+def _reminder_dues(start: datetime, deliveries: Sequence[NewDelivery]) -> list[datetime]:
+    return [
         d.due_at for d in deliveries if d.occurrence == start and d.kind.startswith(REMINDER_PREFIX)
     ]
-    return min([start - WATCH_LEAD, *reminders])
+
+
+def _record_reported(
+    row: Meeting,
+    state: MeetingState,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+    participant_count: int | None,
+) -> None:
+    """Set the state the vendor reports; None arguments leave the stored value."""
+    row.state = MeetingState(state).value
+    if started_at is not None:
+        row.started_at = started_at
+    if ended_at is not None:
+        row.ended_at = ended_at
+    if participant_count is not None:
+        row.participant_count = participant_count
 
 
 class MeetingQueries(RepositoryBase):
@@ -78,7 +99,9 @@ class MeetingQueries(RepositoryBase):
                     invitees=dumps(list(meeting.invitees)),
                     created_at=now,
                     updated_at=now,
-                    watch_from=_watch_from(meeting.start_at, deliveries),
+                    watch_from=_watch_from(
+                        meeting.start_at, _reminder_dues(meeting.start_at, deliveries)
+                    ),
                     occurrences=encode_occurrences(meeting.occurrences),
                 )
                 .on_conflict_do_nothing(index_elements=["team_id", "conference_id"])
@@ -201,13 +224,7 @@ class MeetingQueries(RepositoryBase):
             row = await find_meeting(session, team_id, meeting_id)
             if row is None:
                 return None
-            row.state = MeetingState(state).value
-            if started_at is not None:
-                row.started_at = started_at
-            if ended_at is not None:
-                row.ended_at = ended_at
-            if participant_count is not None:
-                row.participant_count = participant_count
+            _record_reported(row, state, started_at, ended_at, participant_count)
             row.updated_at = self._clock()
             await session.flush()
             return meeting_row(row)
@@ -296,12 +313,7 @@ class MeetingQueries(RepositoryBase):
         again and its live facts are cleared.
         """
         async with self._tx() as session:
-            query = (
-                select(Meeting)
-                .where(Meeting.team_id == team_id, Meeting.id == meeting_id)
-                .with_for_update()
-            )
-            row = (await session.exec(query)).one_or_none()
+            row = await find_meeting(session, team_id, meeting_id, lock=True)
             if row is None or row.state != expect_state.value or row.start_at != expect_start:
                 return None
             now = self._clock()
@@ -317,16 +329,10 @@ class MeetingQueries(RepositoryBase):
                 row.state = MeetingState.SCHEDULED.value
                 row.start_at = next_start
                 row.end_at = next_start + timedelta(minutes=row.duration_minutes)
-                row.watch_from = min([next_start - WATCH_LEAD, *dues])
+                row.watch_from = _watch_from(next_start, dues)
                 row.started_at = row.ended_at = row.participant_count = None
             else:
-                row.state = MeetingState(state).value
-                if started_at is not None:
-                    row.started_at = started_at
-                if ended_at is not None:
-                    row.ended_at = ended_at
-                if participant_count is not None:
-                    row.participant_count = participant_count
+                _record_reported(row, state, started_at, ended_at, participant_count)
             row.updated_at = now
             if withdraw_reminders:
                 await session.exec(
