@@ -113,6 +113,20 @@ def test_every_query_takes_team_id_except_the_scheduler_maintenance_ones() -> No
         "first_sight",
     }
     assert len(cross_workspace) == 5
+    # Repository is composed of one class per kind of data: every kind is in it, and no
+    # query is defined by two kinds (one would silently hide the other).
+    kinds = [cls for cls in Repository.__mro__ if cls.__module__.startswith("storage.repo.")]
+    assert {fn.__module__ for fn in methods.values()} == {
+        f"storage.repo.{kind}"
+        for kind in ("workspaces", "mappings", "meetings", "deliveries", "audit", "idempotency")
+    }
+    defined = [
+        name
+        for cls in kinds
+        for name, fn in vars(cls).items()
+        if inspect.iscoroutinefunction(fn) and not name.startswith("_")
+    ]
+    assert sorted(defined) == sorted(methods)
     for name, fn in methods.items():
         params = list(inspect.signature(fn).parameters.values())[1:]
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params), name
