@@ -63,8 +63,9 @@ class Repository(
 ):
     """Keyword-only async queries; each call is one transaction. See the package docstring.
 
-    `Repository(sessions, secret_box, *, clock=...)`: every per-kind class shares this one
-    state and its transaction helper (storage.repo.base), and none defines another.
+    `Repository(sessions, secret_box, *, clock=...)`. The per-kind classes are mixins over
+    `RepositoryBase` (storage.repo.base): they share its state and its one transaction helper,
+    and each defines only the queries of its kind.
     """
 
     def __repr__(self) -> str:

@@ -14,8 +14,9 @@ The contract, which bot/scheduler.py and the Slack poster build on:
   carries its team_id, and every follow-up call passes it.
 - Compare-and-set on the claim. Every later write (`renew_claim`, `mark_posting`,
   `mark_sent`, `mark_sent_many`, `release`, `withdraw_delivery`) applies only while the row is
-  still claimed by the calling worker (and, except `mark_posting`, unsent), and says whether it
-  applied. A worker whose lease was taken over changes nothing and learns so (None/False).
+  still claimed by the calling worker (and, except `mark_posting`, unsent); all but
+  `mark_posting` say whether it applied. A worker whose claim was taken over changes nothing
+  and learns so (None/False).
 - posting_at. Before posting, the worker marks the row (`mark_posting` for a claimed round;
   `renew_claim` right before a post whose lease is running short, which also extends it).
   A row with `posting_at` set and no `sent_at` had a post of unknown outcome (a crash, a
@@ -28,9 +29,9 @@ The contract, which bot/scheduler.py and the Slack poster build on:
   took the claim over, that worker's record wins and this call returns False; repeating the
   same record returns True.
 - Withdrawn for good. A withdrawn row is never claimed again: the worker withdraws one it must
-  not post (`withdraw_delivery`, with the reason), and meetings withdraw every unsent one when
-  cancelled or an occurrence's reminders when it is over (`withdraw_unsent`, storage/repo/
-  meetings.py).
+  not post (`withdraw_delivery`, with the reason); a cancelled meeting withdraws every unsent
+  one (`withdraw_unsent`, `withdraw_pending`) and an occurrence that is over its unsent
+  reminders (`transition_meeting`, storage/repo/meetings.py).
 
 What a replica may assume: until the `claimed_until` its claim or renewal returned, no other
 worker can claim the row, so a post that ends before then (minus a margin for clock skew
