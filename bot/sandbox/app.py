@@ -1,7 +1,7 @@
 """A local Huawei Cloud Meeting server (Starlette/ASGI) with the vendor's rules, for dev and tests.
 
 This module owns the HTTP layer: vendor routes, fault injection, the `/_sandbox/` control API and
-the self-signed certificate; the semantics live in `sandbox_state` and `sandbox_rules`.
+the self-signed certificate; the semantics live in `state` and `rules`.
 
 Control API (no auth; JSON; never delayed or failed by faults):
   POST /_sandbox/faults  {latency_ms, fail_next, fail_status=503, timeout_next, timeout_seconds=30,
@@ -59,9 +59,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.huawei.sandbox_model import Call, SandboxApp
-from bot.huawei.sandbox_rules import SandboxError
-from bot.huawei.sandbox_state import SandboxState
+from bot.sandbox.model import Call, SandboxApp
+from bot.sandbox.rules import SandboxError
+from bot.sandbox.state import SandboxState
 
 __all__ = ["Sandbox", "SandboxApp", "SandboxError", "make_self_signed_cert"]
 

@@ -1,6 +1,6 @@
 """The sandbox's state and vendor semantics: apps, users, tokens, meetings, sessions, history.
 
-Transport-free: the HTTP layer (`bot.huawei.sandbox`) turns requests into `Call`s and answers
+Transport-free: the HTTP layer (`bot.sandbox.app`) turns requests into `Call`s and answers
 with what these handlers return or raise (`SandboxError`). State follows the clock lazily.
 """
 
@@ -18,7 +18,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from bot.huawei.sandbox_model import (
+from bot.huawei.signature import NONCE_MAX, NONCE_MIN, SignMode, signed_data
+from bot.sandbox.model import (
     Admission,
     Call,
     ControlToken,
@@ -37,8 +38,8 @@ from bot.huawei.sandbox_model import (
     stable_hex,
     user_uuid,
 )
-from bot.huawei.sandbox_render import conference_info, history_info, participant_info
-from bot.huawei.sandbox_rules import (
+from bot.sandbox.render import conference_info, history_info, participant_info
+from bot.sandbox.rules import (
     ParamError,
     SandboxError,
     auth_error,
@@ -50,7 +51,6 @@ from bot.huawei.sandbox_rules import (
     sign_mode,
     zone_for,
 )
-from bot.huawei.signature import NONCE_MAX, NONCE_MIN, SignMode, signed_data
 
 __all__ = ["SandboxState"]
 

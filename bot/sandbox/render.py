@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.huawei.sandbox_model import Meeting, Session, User, is_host
-from bot.huawei.sandbox_rules import format_wire_time, zone_for
+from bot.sandbox.model import Meeting, Session, User, is_host
+from bot.sandbox.rules import format_wire_time, zone_for
 
 __all__ = ["conference_info", "history_info", "participant_info"]
 

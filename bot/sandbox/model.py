@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
-from bot.huawei.sandbox_rules import MeetingSpec, ParamError
+from bot.sandbox.rules import MeetingSpec, ParamError
 
 __all__ = [
     "Admission",
