@@ -5,8 +5,9 @@ SDK sends app-ID authentication over https only). The vendor's error codes and t
 control API are listed in `bot.sandbox.app`.
 """
 
-from bot.sandbox.app import Sandbox, make_self_signed_cert
+from bot.sandbox.app import Sandbox
 from bot.sandbox.model import SandboxApp
 from bot.sandbox.rules import SandboxError
+from bot.sandbox.tls import make_self_signed_cert
 
 __all__ = ["Sandbox", "SandboxApp", "SandboxError", "make_self_signed_cert"]

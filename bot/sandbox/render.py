@@ -1,15 +1,18 @@
-"""Rendering of the sandbox's meetings in the vendor's wire shapes (ConferenceInfo, participants)."""
+"""Rendering of the sandbox's meetings: the vendor's wire shapes (ConferenceInfo, participants,
+pages) and the control API's view of a meeting."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from bot.sandbox.model import Meeting, Session, User, is_host
-from bot.sandbox.rules import format_wire_time, zone_for
+from bot.sandbox.rules import format_wire_time, int_param, zone_for
 
-__all__ = ["conference_info", "history_info", "participant_info"]
+__all__ = ["conference_info", "history_info", "meeting_record", "page", "participant_info"]
+
+PAGE_MAX: Final = 500
 
 
 def conference_info(m: Meeting, viewer: User, now: float) -> dict[str, Any]:
@@ -132,4 +135,52 @@ def participant_info(index: int, attendee: Mapping[str, Any], app_id: str) -> di
         "address": attendee.get("phone", ""),
         "deptName": attendee.get("deptName", ""),
         "isAutoInvite": attendee.get("isAutoInvite", 0),
+    }
+
+
+def page(items: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
+    """The vendor's page of a list answer, cut by the `offset` and `limit` query parameters."""
+    offset = int_param(query, "offset", 0)
+    limit = int_param(query, "limit", 20, low=1, high=PAGE_MAX)
+    return {
+        "offset": offset,
+        "limit": limit,
+        "count": len(items),
+        "data": items[offset : offset + limit],
+    }
+
+
+def meeting_record(m: Meeting) -> dict[str, Any]:
+    """What `GET /_sandbox/meetings` tells of a meeting (already settled to now)."""
+    state = (
+        "Cancelled"
+        if m.cancelled
+        else "Created"
+        if m.session
+        else "Schedule"
+        if m.booked
+        else "Ended"
+    )
+    return {
+        "conference_id": m.conference_id,
+        "app_id": m.scope[0],
+        "corp_id": m.scope[1],
+        "owner": m.owner.party[2],
+        "owner_uuid": m.owner.uuid,
+        "subject": m.spec.subject,
+        "state": state,
+        "conf_type": m.conf_type,
+        "start": m.starts[0],
+        "start_time": format_wire_time(m.starts[0]),
+        "length": m.spec.length,
+        "sub_meetings": len(m.starts),
+        "cancelled": m.cancelled,
+        "attendees": [a.get("accountId") for a in m.spec.attendees],
+        "participants": [
+            {"participant_id": p.pid, "name": p.name, "account_id": p.account_id}
+            for p in m.participants.values()
+        ],
+        "sessions": [
+            {"conf_uuid": s.conf_uuid, "start": s.started_at, "end": s.ended_at} for s in m.sessions
+        ],
     }

@@ -5,8 +5,6 @@ No clock and no I/O: every function takes `now` (epoch seconds) where time matte
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.huawei.signature import SignMode
 from bot.huawei.timezones import vendor_zone_info
 
 __all__ = [
@@ -22,6 +19,8 @@ __all__ = [
     "PAST_GRACE_SECONDS",
     "Cycle",
     "MeetingSpec",
+    "NotFoundError",
+    "NotStartedError",
     "ParamError",
     "SandboxError",
     "expand_cycle",
@@ -59,6 +58,20 @@ class ParamError(SandboxError):
 
     def __init__(self, message: str) -> None:
         super().__init__(400, "MMC.990000001", message)
+
+
+class NotFoundError(SandboxError):
+    """400: the meeting does not exist, is not visible to the caller, or its booking is over."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "MMC.111070005", "the meeting does not exist or has ended")
+
+
+class NotStartedError(SandboxError):
+    """400: the action needs a running meeting (control token, stop, online attendees)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "MMC.111072005", "the meeting has not started or has already ended")
 
 
 def zone_for(time_zone_id: str | None) -> ZoneInfo:
@@ -340,44 +353,3 @@ def expand_cycle(cycle: Cycle, *, first_start: float, zone: ZoneInfo) -> list[fl
     return [
         datetime.combine(day, local_time, tzinfo=zone).timestamp() for day in _cycle_dates(cycle)
     ]
-
-
-def auth_error(code: str, message: str, status: int = 401) -> SandboxError:
-    """An appauth/USG failure (401 unless said otherwise)."""
-    return SandboxError(status, code, message)
-
-
-def parse_authorization(header: str | None, app_id: str) -> str:
-    """The hex signature of `HMAC-SHA256 signature=<hex>[,access=<base64 appId>]`."""
-    scheme, _, params = (header or "").partition(" ")
-    fields: dict[str, str] = {}
-    for part in params.split(","):
-        name, sep, value = part.strip().partition("=")
-        if sep:
-            fields[name] = value
-    signature = fields.get("signature", "")
-    if scheme != "HMAC-SHA256" or len(signature) != 64:
-        raise auth_error("USG.990000002", "Authorization must be 'HMAC-SHA256 signature=<hex>'")
-    if "access" in fields:
-        try:
-            access = base64.b64decode(fields["access"], validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            access = None
-        if access != app_id:
-            raise auth_error("USG.990000002", "access= is not the base64 of the appId")
-    return signature
-
-
-def sign_mode(app_corp_id: str | None, *, user_id: str, corp_id: str) -> SignMode:
-    """Which formula signs this appauth body; SP apps are those configured with a corp ID."""
-    if app_corp_id is None:
-        if corp_id:
-            raise auth_error("USG.990000007", "corpId is only accepted from SP-mode apps")
-        return SignMode.SINGLE
-    if corp_id and corp_id != app_corp_id:
-        raise auth_error("USG.990000007", "the app does not serve this corpId")
-    if corp_id:
-        return SignMode.SP_USER if user_id else SignMode.SP_CORP_ADMIN
-    if user_id:
-        raise auth_error("USG.990000007", "SP mode needs corpId together with userId")
-    return SignMode.SP_ADMIN
