@@ -17,6 +17,8 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any, Final
 
+from bot.huawei.errors import TOKEN_INVALID
+from bot.huawei.models import CLIENT_TYPE_API
 from bot.huawei.signature import NONCE_MAX, NONCE_MIN, SignMode, signed_data
 from bot.sandbox.model import Call, Party, SandboxApp, User, login_account, stable_hex, user_uuid
 from bot.sandbox.rules import SandboxError
@@ -98,7 +100,9 @@ class Accounts:
         if not isinstance(app_id, str) or not app_id:
             raise auth_error("USG.990000001", "appId is required", 400)
         if isinstance(client_type, bool) or not isinstance(client_type, int):
-            raise auth_error("USG.990000001", "clientType is required (72 for API calls)", 400)
+            raise auth_error(
+                "USG.990000001", f"clientType is required ({CLIENT_TYPE_API} for API calls)", 400
+            )
         if isinstance(expire, bool) or not isinstance(expire, int) or expire < 0:
             raise auth_error("USG.990000001", "expireTime must be epoch seconds", 400)
         if not isinstance(nonce, str) or not NONCE_MIN <= len(nonce) <= NONCE_MAX:
@@ -171,7 +175,7 @@ class Accounts:
             "refreshExpireTime": int(now + REFRESH_TTL_SECONDS),
             "refreshCreateTime": int(now * 1000),
             "tokenType": 0,
-            "clientType": 72,
+            "clientType": CLIENT_TYPE_API,
             "firstLogin": False,
             "pwdExpired": False,
             "daysPwdAvailable": 0,
@@ -198,7 +202,7 @@ class Accounts:
         """The user behind an `X-Access-Token`, or 401 USG.000000004."""
         entry = self._tokens.get(token or "")
         if entry is None or now >= entry[1]:
-            raise auth_error("USG.000000004", "the access token is invalid or has expired")
+            raise auth_error(TOKEN_INVALID, "the access token is invalid or has expired")
         return entry[0]
 
     def expire_tokens(self, user_id: str | None = None) -> int:

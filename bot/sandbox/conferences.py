@@ -11,6 +11,7 @@ import secrets
 import uuid
 from typing import Any, Final
 
+from bot.huawei.models import ConfType
 from bot.sandbox.bookings import Bookings
 from bot.sandbox.model import (
     Call,
@@ -58,14 +59,17 @@ class Conferences:
             call.json(), app_id=user.scope[0], now=call.now, recurring=recurring
         )
         if spec.start is None:
-            starts, conf_type = [call.now], "IMMEDIATELY"
+            starts, conf_type = [call.now], ConfType.IMMEDIATELY
         elif spec.cycle is not None:
             zone = zone_for(spec.time_zone_id)
-            starts, conf_type = expand_cycle(spec.cycle, first_start=spec.start, zone=zone), "CYCLE"
+            starts, conf_type = (
+                expand_cycle(spec.cycle, first_start=spec.start, zone=zone),
+                ConfType.CYCLE,
+            )
             if not starts:
                 raise ParamError("cycleParams yields no sub-meeting")
         else:
-            starts, conf_type = [spec.start], "FUTURE"
+            starts, conf_type = [spec.start], ConfType.FUTURE
         conference_id = self._book.new_conference_id()
         guest_pwd = spec.conf_config.get("guestPwd")
         m = Meeting(
@@ -83,7 +87,7 @@ class Conferences:
             parties=parties(user, spec),
         )
         self._book.add(m)
-        if conf_type == "IMMEDIATELY":
+        if conf_type is ConfType.IMMEDIATELY:
             self._book.open_session(m, call.now)
         return [conference_info(m, user, call.now)]
 

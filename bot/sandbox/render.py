@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
+from bot.huawei.client import PAGE_MAX
+from bot.huawei.models import ConferenceState
 from bot.sandbox.model import Meeting, Session, User, is_host
 from bot.sandbox.rules import format_wire_time, int_param, zone_for
 
 __all__ = ["conference_info", "history_info", "meeting_record", "page", "participant_info"]
-
-PAGE_MAX: Final = 500
 
 
 def conference_info(m: Meeting, viewer: User, now: float) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def conference_info(m: Meeting, viewer: User, now: float) -> dict[str, Any]:
         "endTime": format_wire_time(m.starts[slot] + m.length_s),
         "length": spec.length,
         "mediaTypes": spec.media_types,
-        "conferenceState": "Created" if m.session else "Schedule",
+        "conferenceState": ConferenceState.CREATED if m.session else ConferenceState.SCHEDULE,
         "language": spec.language,
         "accessNumber": "+991000",
         "passwordEntry": passwords,
@@ -105,7 +105,7 @@ def history_info(m: Meeting, s: Session, viewer: User) -> dict[str, Any]:
     info.pop("subConfs", None)
     info.update(
         confUUID=s.conf_uuid,
-        conferenceState="Destroyed",
+        conferenceState=ConferenceState.DESTROYED,
         startTime=format_wire_time(s.started_at),
         endTime=format_wire_time(ended_at),
         length=round((ended_at - s.started_at) / 60),
@@ -155,9 +155,9 @@ def meeting_record(m: Meeting) -> dict[str, Any]:
     state = (
         "Cancelled"
         if m.cancelled
-        else "Created"
+        else ConferenceState.CREATED
         if m.session
-        else "Schedule"
+        else ConferenceState.SCHEDULE
         if m.booked
         else "Ended"
     )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+from bot.huawei.models import AttendeeRole
 from bot.sandbox.accounts import Accounts
 from bot.sandbox.bookings import Bookings
 from bot.sandbox.conferences import Conferences
@@ -165,13 +166,16 @@ class SandboxState:
                 raise SandboxError(409, "SANDBOX.CONFLICT", "the booking is over or cancelled")
             if m.session is None:
                 self._bookings.open_session(m, self.now())
-            hosts = {a.get("accountId") for a in m.spec.attendees if a.get("role") == 1}
+            hosts = {
+                a.get("accountId") for a in m.spec.attendees if a.get("role") == AttendeeRole.HOST
+            }
             host = account_id is not None and (
                 account_id == m.owner.party[2] or account_id in hosts
             )
             pid = str(m.next_pid)
             m.next_pid += 1
-            m.participants[pid] = Participant(pid, name, account_id, 1 if host else 0)
+            role = AttendeeRole.HOST if host else AttendeeRole.GUEST
+            m.participants[pid] = Participant(pid, name, account_id, role)
             return pid
 
     def leave(self, conference_id: str, participant_id: str) -> None:
