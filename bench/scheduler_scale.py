@@ -34,7 +34,7 @@ from bench.common import APP_ID, APP_KEY, meetbot_stack, percentile
 from bot.config import Settings
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.models import AppCredentials, MeetingSpec
-from bot.huawei.sandbox import SandboxApp
+from bot.sandbox import SandboxApp
 from bot.service import MeetingService
 from bot.slack.directory import SlackDirectory
 from bot.slack.notifier import web_client

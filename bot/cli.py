@@ -18,7 +18,7 @@ from typing import Final
 import uvicorn
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.huawei.sandbox import Sandbox, SandboxApp, make_self_signed_cert
+from bot.sandbox import Sandbox, SandboxApp, make_self_signed_cert
 
 Command = Callable[[argparse.Namespace], int]
 

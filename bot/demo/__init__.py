@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 from bot.config import Settings
 from bot.demo.emulator import Emulator, EmulatorConfig
 from bot.demo.guard import LOOPBACK
-from bot.huawei.sandbox import Sandbox, SandboxApp
+from bot.sandbox import Sandbox, SandboxApp
 
 __all__ = ["DEFAULT_DATA_DIR", "DemoUrls", "demo_settings", "run_demo", "serve_demo"]
 

@@ -1,7 +1,8 @@
 """The one typed async client of the Huawei Cloud Meeting REST API.
 
-Owns one pooled `httpx.AsyncClient`, the per-user token cache (single-flight appauth) and the
-retry rules; returns pydantic models from `bot.huawei.models`, raises `bot.huawei.errors`.
+Owns one pooled `httpx.AsyncClient` and the per-user token cache (single-flight appauth); every
+call runs in the retry policy's tenacity loop (`bot.huawei.retry`). Returns pydantic models from
+`bot.huawei.models`, raises `bot.huawei.errors`.
 """
 
 from __future__ import annotations
@@ -380,53 +381,54 @@ class HuaweiMeetingClient:
 
         Non-idempotent calls are resent only after a connect error (nothing was sent).
         """
-        attempt = 0
-        while True:
-            attempt += 1
-            if prepare is not None:
-                json, headers = prepare()
-            started = time.perf_counter()
-            try:
-                response = await self._http.request(
-                    method, path, params=params, json=json, headers=headers
+        async for attempt in self._retry.retrying(idempotent=idempotent):
+            with attempt:
+                if prepare is not None:
+                    json, headers = prepare()
+                return await self._request(
+                    method, path, params=params, json=json, headers=headers, during_auth=during_auth
                 )
-            except httpx.RequestError as exc:
-                elapsed = (time.perf_counter() - started) * 1000
-                maybe_processed = not isinstance(exc, _NOT_SENT)
-                _log.debug(
-                    "%s %s failed after %.1f ms: %s", method, path, elapsed, type(exc).__name__
-                )
-                if self._retry.can_retry(attempt) and (idempotent or not maybe_processed):
-                    await asyncio.sleep(self._retry.delay(attempt))
-                    continue
-                raise Unavailable(
-                    f"{method} {path} failed: {type(exc).__name__}",
-                    maybe_processed=maybe_processed,
-                ) from exc
-            elapsed = (time.perf_counter() - started) * 1000
-            _log.debug("%s %s -> %d in %.1f ms", method, path, response.status_code, elapsed)
-            if response.status_code < 400:
-                try:
-                    return response.json() if response.content else None
-                except ValueError:
-                    raise MeetingServiceError(
-                        f"{method} {path}: the answer is not JSON", status_code=response.status_code
-                    ) from None
-            error = error_from_response(
-                response.status_code,
-                response.content,
-                response.headers,
-                now=self._clock(),
-                during_auth=during_auth,
+        raise AssertionError("unreachable")  # pragma: no cover -- the last failure is raised
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int | bool] | None,
+        json: object,
+        headers: Mapping[str, str] | None,
+        during_auth: bool,
+    ) -> Any:
+        """One try: the parsed JSON answer, or the typed error (`Unavailable` when not answered)."""
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(
+                method, path, params=params, json=json, headers=headers
             )
-            if (
-                isinstance(error, Unavailable | RateLimited)
-                and idempotent
-                and self._retry.can_retry(attempt)
-            ):
-                await asyncio.sleep(self._retry.delay(attempt, error.retry_after))
-                continue
-            raise error
+        except httpx.RequestError as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            _log.debug("%s %s failed after %.1f ms: %s", method, path, elapsed, type(exc).__name__)
+            raise Unavailable(
+                f"{method} {path} failed: {type(exc).__name__}",
+                maybe_processed=not isinstance(exc, _NOT_SENT),
+            ) from exc
+        elapsed = (time.perf_counter() - started) * 1000
+        _log.debug("%s %s -> %d in %.1f ms", method, path, response.status_code, elapsed)
+        if response.status_code < 400:
+            try:
+                return response.json() if response.content else None
+            except ValueError:
+                raise MeetingServiceError(
+                    f"{method} {path}: the answer is not JSON", status_code=response.status_code
+                ) from None
+        raise error_from_response(
+            response.status_code,
+            response.content,
+            response.headers,
+            now=self._clock(),
+            during_auth=during_auth,
+        )
 
     async def _call(
         self,
@@ -519,7 +521,7 @@ class HuaweiMeetingClient:
             except (Unavailable, RateLimited) as exc:
                 if isinstance(exc, Unavailable) and not exc.maybe_processed:
                     raise  # connect errors were already retried; nothing was created
-                await asyncio.sleep(self._retry.delay(attempt, exc.retry_after))
+                await self._retry.pause(attempt, exc.retry_after)
                 found = await self._find_booking(app, user_id, spec, since=first_try)
                 if found is not None:
                     _log.info(

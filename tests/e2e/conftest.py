@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.huawei.sandbox import SandboxApp
+from bot.sandbox import SandboxApp
 from bot.server import build_http_app
 from tests.conftest import Database
 from tests.fakes.asgi_server import serve_asgi

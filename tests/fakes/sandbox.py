@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from bot.huawei.sandbox import Sandbox, SandboxApp, make_self_signed_cert
+from bot.sandbox import Sandbox, SandboxApp, make_self_signed_cert
 from tests.fakes.asgi_server import serve_asgi
 
 __all__ = ["RunningSandbox", "running_sandbox"]

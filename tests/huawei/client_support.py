@@ -11,7 +11,7 @@ from typing import Any, Final
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.models import AppCredentials, MeetingSpec
 from bot.huawei.retry import RetryPolicy
-from bot.huawei.sandbox import SandboxApp
+from bot.sandbox import SandboxApp
 from tests.fakes.sandbox import RunningSandbox
 
 APP_KEY: Final = "app-key-0123456789abcdef-secret"

@@ -12,7 +12,7 @@ import pytest
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.errors import AuthError, MeetingServiceError, NotFound
 from bot.huawei.models import AppCredentials, MeetingSpec
-from bot.huawei.sandbox import SandboxApp
+from bot.sandbox import SandboxApp
 from tests.fakes.sandbox import RunningSandbox, running_sandbox
 from tests.huawei.client_support import (
     APP,

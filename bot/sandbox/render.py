@@ -1,4 +1,5 @@
-"""Rendering of the sandbox's meetings in the vendor's wire shapes (ConferenceInfo, participants)."""
+"""Rendering of the sandbox's meetings: the vendor's wire shapes (ConferenceInfo, participants,
+pages) and the control API's view of a meeting."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.huawei.sandbox_model import Meeting, Session, User, is_host
-from bot.huawei.sandbox_rules import format_wire_time, zone_for
+from bot.huawei.client import PAGE_MAX
+from bot.huawei.models import ConferenceState
+from bot.sandbox.model import Meeting, Session, User, is_host
+from bot.sandbox.rules import format_wire_time, int_param, zone_for
 
-__all__ = ["conference_info", "history_info", "participant_info"]
+__all__ = ["conference_info", "history_info", "meeting_record", "page", "participant_info"]
 
 
 def conference_info(m: Meeting, viewer: User, now: float) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def conference_info(m: Meeting, viewer: User, now: float) -> dict[str, Any]:
         "endTime": format_wire_time(m.starts[slot] + m.length_s),
         "length": spec.length,
         "mediaTypes": spec.media_types,
-        "conferenceState": "Created" if m.session else "Schedule",
+        "conferenceState": ConferenceState.CREATED if m.session else ConferenceState.SCHEDULE,
         "language": spec.language,
         "accessNumber": "+991000",
         "passwordEntry": passwords,
@@ -102,7 +105,7 @@ def history_info(m: Meeting, s: Session, viewer: User) -> dict[str, Any]:
     info.pop("subConfs", None)
     info.update(
         confUUID=s.conf_uuid,
-        conferenceState="Destroyed",
+        conferenceState=ConferenceState.DESTROYED,
         startTime=format_wire_time(s.started_at),
         endTime=format_wire_time(ended_at),
         length=round((ended_at - s.started_at) / 60),
@@ -132,4 +135,52 @@ def participant_info(index: int, attendee: Mapping[str, Any], app_id: str) -> di
         "address": attendee.get("phone", ""),
         "deptName": attendee.get("deptName", ""),
         "isAutoInvite": attendee.get("isAutoInvite", 0),
+    }
+
+
+def page(items: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
+    """The vendor's page of a list answer, cut by the `offset` and `limit` query parameters."""
+    offset = int_param(query, "offset", 0)
+    limit = int_param(query, "limit", 20, low=1, high=PAGE_MAX)
+    return {
+        "offset": offset,
+        "limit": limit,
+        "count": len(items),
+        "data": items[offset : offset + limit],
+    }
+
+
+def meeting_record(m: Meeting) -> dict[str, Any]:
+    """What `GET /_sandbox/meetings` tells of a meeting (already settled to now)."""
+    state = (
+        "Cancelled"
+        if m.cancelled
+        else ConferenceState.CREATED
+        if m.session
+        else ConferenceState.SCHEDULE
+        if m.booked
+        else "Ended"
+    )
+    return {
+        "conference_id": m.conference_id,
+        "app_id": m.scope[0],
+        "corp_id": m.scope[1],
+        "owner": m.owner.party[2],
+        "owner_uuid": m.owner.uuid,
+        "subject": m.spec.subject,
+        "state": state,
+        "conf_type": m.conf_type,
+        "start": m.starts[0],
+        "start_time": format_wire_time(m.starts[0]),
+        "length": m.spec.length,
+        "sub_meetings": len(m.starts),
+        "cancelled": m.cancelled,
+        "attendees": [a.get("accountId") for a in m.spec.attendees],
+        "participants": [
+            {"participant_id": p.pid, "name": p.name, "account_id": p.account_id}
+            for p in m.participants.values()
+        ],
+        "sessions": [
+            {"conf_uuid": s.conf_uuid, "start": s.started_at, "end": s.ended_at} for s in m.sessions
+        ],
     }

@@ -29,8 +29,8 @@ from huaweicloudsdkmeeting.v1.meeting_credentials import (
     TenantSceneEnum,
 )
 
-from bot.huawei.sandbox import SandboxApp
 from bot.huawei.signature import SignMode, sign
+from bot.sandbox import SandboxApp
 from tests.fakes.sandbox import RunningSandbox, running_sandbox
 
 SINGLE = SandboxApp("sdk-app", "sdk-key-0123456789")

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
-from bot.huawei.sandbox_rules import MeetingSpec, ParamError
+from bot.huawei.models import ConfType
+from bot.sandbox.rules import MeetingSpec, ParamError
 
 __all__ = [
     "Admission",
@@ -90,7 +91,7 @@ class Meeting:
     starts: list[float]
     """Booked start of every sub-meeting (one entry unless recurring)."""
     sub_ids: list[str]
-    conf_type: str
+    conf_type: ConfType
     chair_password: str
     guest_password: str
     chair_uri: str

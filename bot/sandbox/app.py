@@ -1,7 +1,6 @@
-"""A local Huawei Cloud Meeting server (Starlette/ASGI) with the vendor's rules, for dev and tests.
+"""The sandbox's HTTP layer (Starlette/ASGI): vendor routes, fault injection, the control API.
 
-This module owns the HTTP layer: vendor routes, fault injection, the `/_sandbox/` control API and
-the self-signed certificate; the semantics live in `sandbox_state` and `sandbox_rules`.
+The semantics live in `accounts` (appauth), `conferences` (meetings), `state` and `rules`.
 
 Control API (no auth; JSON; never delayed or failed by faults):
   POST /_sandbox/faults  {latency_ms, fail_next, fail_status=503, timeout_next, timeout_seconds=30,
@@ -40,30 +39,24 @@ Sandbox codes (the vendor publishes none for these):
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from functools import cached_property
 from typing import Any, Final, Literal
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.huawei.sandbox_model import Call, SandboxApp
-from bot.huawei.sandbox_rules import SandboxError
-from bot.huawei.sandbox_state import SandboxState
+from bot.sandbox.model import Call
+from bot.sandbox.rules import SandboxError
+from bot.sandbox.state import SandboxState
 
-__all__ = ["Sandbox", "SandboxApp", "SandboxError", "make_self_signed_cert"]
+__all__ = ["Sandbox"]
 
 _MGMT: Final = "/v1/mmc/management"
 _CONTROL: Final = "/v1/mmc/control/conferences"
@@ -115,18 +108,10 @@ def _request_id(request: Request) -> str:
 class Sandbox(SandboxState):
     """The sandbox: its state plus `.app`, the Starlette ASGI app serving vendor and control API."""
 
-    def __init__(
-        self,
-        apps: Iterable[SandboxApp],
-        *,
-        clock: Callable[[], float] = time.time,
-        token_ttl_seconds: int = 56326,
-        latency_ms: float = 0,
-    ) -> None:
-        super().__init__(
-            apps, clock=clock, token_ttl_seconds=token_ttl_seconds, latency_ms=latency_ms
-        )
-        self.app: Starlette = Starlette(
+    @cached_property
+    def app(self) -> Starlette:
+        """The Starlette ASGI app (built once, on first use)."""
+        return Starlette(
             routes=self._vendor_routes() + self._control_routes(),
             exception_handlers={HTTPException: self._http_error},
         )
@@ -134,36 +119,28 @@ class Sandbox(SandboxState):
     # ------------------------------------------------------------------ vendor API
 
     def _vendor_routes(self) -> list[Route]:
-        v = self._vendor
+        v, a, c = self._vendor, self._accounts, self._conferences
         return [
-            Route("/v2/usg/acs/auth/appauth", v(self.appauth, "none"), methods=["POST"]),
-            Route(f"{_MGMT}/conferences", v(self.create), methods=["POST"]),
-            Route(f"{_MGMT}/conferences", v(self.edit), methods=["PUT"]),
-            Route(f"{_MGMT}/conferences", v(self.cancel), methods=["DELETE"]),
-            Route(f"{_MGMT}/conferences", v(self.list_meetings), methods=["GET"]),
-            Route(f"{_MGMT}/cycleconferences", v(self.create_recurring), methods=["POST"]),
-            Route(f"{_MGMT}/cycleconferences", v(self.edit_recurring), methods=["PUT"]),
-            Route(f"{_MGMT}/cycleconferences", v(self.cancel), methods=["DELETE"]),
-            Route(f"{_MGMT}/conferences/confDetail", v(self.detail), methods=["GET"]),
-            Route(f"{_MGMT}/conferences/online", v(self.online), methods=["GET"]),
+            Route("/v2/usg/acs/auth/appauth", v(a.appauth, "none"), methods=["POST"]),
+            Route(f"{_MGMT}/conferences", v(c.create), methods=["POST"]),
+            Route(f"{_MGMT}/conferences", v(c.edit), methods=["PUT"]),
+            Route(f"{_MGMT}/conferences", v(c.cancel), methods=["DELETE"]),
+            Route(f"{_MGMT}/conferences", v(c.list_meetings), methods=["GET"]),
+            Route(f"{_MGMT}/cycleconferences", v(c.create_recurring), methods=["POST"]),
+            Route(f"{_MGMT}/cycleconferences", v(c.edit_recurring), methods=["PUT"]),
+            Route(f"{_MGMT}/cycleconferences", v(c.cancel), methods=["DELETE"]),
+            Route(f"{_MGMT}/conferences/confDetail", v(c.detail), methods=["GET"]),
+            Route(f"{_MGMT}/conferences/online", v(c.online), methods=["GET"]),
             Route(
                 f"{_MGMT}/conferences/online/conf-attendee",
-                v(self.online_attendees),
+                v(c.online_attendees),
                 methods=["GET"],
             ),
-            Route(f"{_MGMT}/conferences/history", v(self.history), methods=["GET"]),
+            Route(f"{_MGMT}/conferences/history", v(c.history), methods=["GET"]),
             # The control token is a password login: an access token is checked only if sent.
-            Route(f"{_CONTROL}/token", v(self.control_token, "optional"), methods=["GET"]),
-            Route(f"{_CONTROL}/stop", v(self.stop, "none"), methods=["PUT"]),
+            Route(f"{_CONTROL}/token", v(c.control_token, "optional"), methods=["GET"]),
+            Route(f"{_CONTROL}/stop", v(c.stop, "none"), methods=["PUT"]),
         ]
-
-    def create_recurring(self, call: Call) -> list[dict[str, Any]]:
-        """`POST .../cycleconferences`."""
-        return self.create(call, recurring=True)
-
-    def edit_recurring(self, call: Call) -> list[dict[str, Any]]:
-        """`PUT .../cycleconferences`."""
-        return self.edit(call, recurring=True)
 
     def _vendor(self, handler: Handler, auth: AuthMode = "required") -> Endpoint:
         async def endpoint(request: Request) -> Response:
@@ -182,7 +159,7 @@ class Sandbox(SandboxState):
                     now = self.now()
                     token = request.headers.get("x-access-token")
                     user = (
-                        self.authenticate(token, now)
+                        self._accounts.authenticate(token, now)
                         if auth == "required" or (auth == "optional" and token)
                         else None
                     )
@@ -263,39 +240,3 @@ class Sandbox(SandboxState):
     def _c_leave(self, request: Request, _body: dict[str, Any]) -> None:
         params = request.path_params
         self.leave(params["conference_id"], params["participant_id"])
-
-
-def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
-    """Write a self-signed certificate for 127.0.0.1/localhost; returns (certfile, keyfile)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    certfile, keyfile = directory / "sandbox-cert.pem", directory / "sandbox-key.pem"
-    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.touch(mode=0o600)
-    keyfile.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return certfile, keyfile

@@ -1,12 +1,12 @@
 """The sandbox's pure vendor rules: request validation, recurrence expansion, wire time formats.
 
 No clock and no I/O: every function takes `now` (epoch seconds) where time matters.
+The wire's vocabulary (cycle kinds, roles, error codes, the time format) is the client's
+(`bot.huawei.models`, `.errors`); the checks are the sandbox's own, as strict as the vendor.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,14 +14,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.huawei.signature import SignMode
+from bot.huawei.errors import CONF_NOT_FOUND, CONF_NOT_RUNNING
+from bot.huawei.models import AttendeeRole, Cycle
+from bot.huawei.models import format_wire_time as wire_time
 from bot.huawei.timezones import vendor_zone_info
 
 __all__ = [
     "MAX_SUB_CONFS",
     "PAST_GRACE_SECONDS",
-    "Cycle",
+    "CycleParams",
     "MeetingSpec",
+    "NotFoundError",
+    "NotStartedError",
     "ParamError",
     "SandboxError",
     "expand_cycle",
@@ -41,7 +45,7 @@ MEDIA_TYPES: Final = frozenset({"Voice", "Video", "HDVideo", "Data"})
 _WIRE_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
 _WIRE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _GUEST_PWD = re.compile(r"\d{4,16}")
-_CYCLE_INTERVALS: Final = {"Day": 15, "Week": 5, "Month": 3}
+_CYCLE_INTERVALS: Final = {Cycle.DAY: 15, Cycle.WEEK: 5, Cycle.MONTH: 3}
 
 
 class SandboxError(Exception):
@@ -61,6 +65,20 @@ class ParamError(SandboxError):
         super().__init__(400, "MMC.990000001", message)
 
 
+class NotFoundError(SandboxError):
+    """400: the meeting does not exist, is not visible to the caller, or its booking is over."""
+
+    def __init__(self) -> None:
+        super().__init__(400, CONF_NOT_FOUND, "the meeting does not exist or has ended")
+
+
+class NotStartedError(SandboxError):
+    """400: the action needs a running meeting (control token, stop, online attendees)."""
+
+    def __init__(self) -> None:
+        super().__init__(400, CONF_NOT_RUNNING, "the meeting has not started or has already ended")
+
+
 def zone_for(time_zone_id: str | None) -> ZoneInfo:
     """The IANA zone of a vendor `timeZoneID` (the vendor's table); UTC when none is given."""
     if not time_zone_id:
@@ -75,7 +93,7 @@ def zone_for(time_zone_id: str | None) -> ZoneInfo:
 
 def format_wire_time(epoch: float) -> str:
     """`YYYY-MM-DD HH:MM` in UTC, the vendor's ConferenceInfo time format."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M")
+    return wire_time(datetime.fromtimestamp(epoch, UTC))
 
 
 def int_param(
@@ -96,12 +114,12 @@ def int_param(
 
 
 @dataclass(frozen=True)
-class Cycle:
+class CycleParams:
     """A validated `cycleParams`: local dates in the meeting's zone."""
 
     start_date: date
     end_date: date
-    cycle: str
+    cycle: Cycle
     interval: int
     point: tuple[int, ...]
     pre_remind_days: int
@@ -130,7 +148,7 @@ class MeetingSpec:
     language: str
     attendees: tuple[dict[str, Any], ...]
     conf_config: dict[str, Any] = field(default_factory=dict)
-    cycle: Cycle | None = None
+    cycle: CycleParams | None = None
 
 
 def _get(body: Mapping[str, Any], name: str) -> Any:
@@ -181,7 +199,7 @@ def _parse_attendees(raw: Any, app_id: str) -> tuple[dict[str, Any], ...]:
         if account is not None and _string(attendee, "appId") != app_id:
             raise ParamError("an attendee with accountId needs appId of this app (App ID mode)")
         _string(attendee, "name", max_len=ATTENDEE_NAME_MAX)
-        if _integer(attendee, "role") not in (None, 0, 1):
+        if _integer(attendee, "role") not in (None, *AttendeeRole):
             raise ParamError("attendee role must be 0 (guest) or 1 (host)")
         out.append({k: v for k, v in attendee.items() if v is not None})
     return tuple(out)
@@ -212,7 +230,7 @@ def _parse_date(raw: Any, name: str) -> date:
         raise ParamError(f"cycleParams.{name} is not a valid date") from None
 
 
-def _parse_cycle(raw: Any, today: date) -> Cycle:
+def _parse_cycle(raw: Any, today: date) -> CycleParams:
     if not isinstance(raw, dict):
         raise ParamError("cycleParams is required for a recurring meeting")
     start, end = (
@@ -225,9 +243,9 @@ def _parse_cycle(raw: Any, today: date) -> Cycle:
         raise ParamError("cycleParams.endDate is earlier than startDate")
     if end > _add_months(start, 12):
         raise ParamError("cycleParams.endDate is more than one year after startDate")
-    kind = raw.get("cycle")
-    if kind not in _CYCLE_INTERVALS:
+    if raw.get("cycle") not in _CYCLE_INTERVALS:
         raise ParamError("cycleParams.cycle must be Day, Week or Month")
+    kind = Cycle(raw["cycle"])
     interval = _integer(raw, "interval") or 1
     if not 1 <= interval <= _CYCLE_INTERVALS[kind]:
         raise ParamError(f"cycleParams.interval must be 1-{_CYCLE_INTERVALS[kind]} for {kind}")
@@ -236,20 +254,20 @@ def _parse_cycle(raw: Any, today: date) -> Cycle:
         isinstance(p, int) and not isinstance(p, bool) for p in point
     ):
         raise ParamError("cycleParams.point must be a list of integers")
-    valid = range(7) if kind == "Week" else range(1, 32)
-    if kind != "Day" and (not point or any(p not in valid for p in point)):
+    valid = range(7) if kind is Cycle.WEEK else range(1, 32)
+    if kind is not Cycle.DAY and (not point or any(p not in valid for p in point)):
         raise ParamError(
             f"cycleParams.point must list {kind.lower()} days in {valid.start}-{valid.stop - 1}"
         )
     remind = _integer(raw, "preRemindDays")
     if remind is not None and not 0 <= remind <= 30:
         raise ParamError("cycleParams.preRemindDays must be 0-30")
-    return Cycle(
+    return CycleParams(
         start_date=start,
         end_date=end,
         cycle=kind,
         interval=interval,
-        point=tuple(sorted(set(point))) if kind != "Day" else (),
+        point=tuple(sorted(set(point))) if kind is not Cycle.DAY else (),
         pre_remind_days=1 if remind is None else remind,
     )
 
@@ -301,16 +319,16 @@ def _add_months(day: date, months: int, *, day_of_month: int | None = None) -> d
     return date(year, month, min(day_of_month or day.day, last))
 
 
-def _cycle_dates(cycle: Cycle) -> list[date]:
+def _cycle_dates(cycle: CycleParams) -> list[date]:
     out: list[date] = []
-    if cycle.cycle == "Day":
+    if cycle.cycle is Cycle.DAY:
         step = timedelta(days=cycle.interval)
         day = cycle.start_date
         while day <= cycle.end_date and len(out) < MAX_SUB_CONFS:
             out.append(day)
             day += step
         return out
-    if cycle.cycle == "Week":
+    if cycle.cycle is Cycle.WEEK:
         # Weeks start on Sunday (point 0); every `interval`-th week from startDate's week.
         week_start = cycle.start_date - timedelta(days=(cycle.start_date.weekday() + 1) % 7)
         while week_start <= cycle.end_date and len(out) < MAX_SUB_CONFS:
@@ -331,7 +349,7 @@ def _cycle_dates(cycle: Cycle) -> list[date]:
     return out[:MAX_SUB_CONFS]
 
 
-def expand_cycle(cycle: Cycle, *, first_start: float, zone: ZoneInfo) -> list[float]:
+def expand_cycle(cycle: CycleParams, *, first_start: float, zone: ZoneInfo) -> list[float]:
     """Start times (epoch s) of the sub-meetings: startTime's local wall-clock time on each date.
 
     At most MAX_SUB_CONFS; the vendor silently drops the rest (moving endDate earlier).
@@ -340,44 +358,3 @@ def expand_cycle(cycle: Cycle, *, first_start: float, zone: ZoneInfo) -> list[fl
     return [
         datetime.combine(day, local_time, tzinfo=zone).timestamp() for day in _cycle_dates(cycle)
     ]
-
-
-def auth_error(code: str, message: str, status: int = 401) -> SandboxError:
-    """An appauth/USG failure (401 unless said otherwise)."""
-    return SandboxError(status, code, message)
-
-
-def parse_authorization(header: str | None, app_id: str) -> str:
-    """The hex signature of `HMAC-SHA256 signature=<hex>[,access=<base64 appId>]`."""
-    scheme, _, params = (header or "").partition(" ")
-    fields: dict[str, str] = {}
-    for part in params.split(","):
-        name, sep, value = part.strip().partition("=")
-        if sep:
-            fields[name] = value
-    signature = fields.get("signature", "")
-    if scheme != "HMAC-SHA256" or len(signature) != 64:
-        raise auth_error("USG.990000002", "Authorization must be 'HMAC-SHA256 signature=<hex>'")
-    if "access" in fields:
-        try:
-            access = base64.b64decode(fields["access"], validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            access = None
-        if access != app_id:
-            raise auth_error("USG.990000002", "access= is not the base64 of the appId")
-    return signature
-
-
-def sign_mode(app_corp_id: str | None, *, user_id: str, corp_id: str) -> SignMode:
-    """Which formula signs this appauth body; SP apps are those configured with a corp ID."""
-    if app_corp_id is None:
-        if corp_id:
-            raise auth_error("USG.990000007", "corpId is only accepted from SP-mode apps")
-        return SignMode.SINGLE
-    if corp_id and corp_id != app_corp_id:
-        raise auth_error("USG.990000007", "the app does not serve this corpId")
-    if corp_id:
-        return SignMode.SP_USER if user_id else SignMode.SP_CORP_ADMIN
-    if user_id:
-        raise auth_error("USG.990000007", "SP mode needs corpId together with userId")
-    return SignMode.SP_ADMIN

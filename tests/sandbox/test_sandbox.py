@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.huawei.sandbox import SandboxApp
 from bot.huawei.signature import SignMode, new_nonce, sign, signed_data
+from bot.sandbox import SandboxApp
 from tests.fakes.sandbox import RunningSandbox, running_sandbox
 
 APP = SandboxApp("app-one", "key-one")
