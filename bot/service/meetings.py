@@ -277,7 +277,7 @@ class Meetings:
         if meeting.organizer_slack_id != profile.user_id and not (
             await self._identity.is_admin_now(invocation)
         ):
-            return NotAllowed("cancel this meeting: only its organizer or a workspace admin can")
+            return NotAllowed("cancel this meeting")
         if meeting.state is MeetingState.CANCELLED:
             return Problem("That meeting was already cancelled.", "/meet list")
         app = await self._identity.app(invocation.team_id)
