@@ -32,6 +32,7 @@ from bot.metrics import Metrics
 from bot.service import (
     ENDED,
     STARTED,
+    DeliveryQueue,
     Fate,
     MeetingService,
     StatusChange,
@@ -107,8 +108,8 @@ class SentRecorder:
     waits for a timer; each row is still a compare-and-set on this worker's claim, and a
     crash before the write is covered like any unrecorded post (`posting_at`, lookup)."""
 
-    def __init__(self, service: MeetingService, worker_id: str) -> None:
-        self._service = service
+    def __init__(self, queue: DeliveryQueue, worker_id: str) -> None:
+        self._queue = queue
         self._worker_id = worker_id
         self._pending: list[_Sent] = []
         self._lock = asyncio.Lock()
@@ -121,7 +122,7 @@ class SentRecorder:
             if entry.recorded is None and entry.error is None:
                 batch, self._pending = self._pending, []
                 try:
-                    ids = await self._service.deliveries_sent(
+                    ids = await self._queue.sent(
                         [(e.delivery, e.slack_ts) for e in batch], worker_id=self._worker_id
                     )
                 except BaseException as exc:
@@ -143,6 +144,7 @@ class Scheduler:
         settings: Settings,
         *,
         service: MeetingService,
+        deliveries: DeliveryQueue,
         notifier: Notifier,
         listeners: Sequence[StatusListener] = (),
         worker_id: str | None = None,
@@ -151,6 +153,7 @@ class Scheduler:
     ) -> None:
         self._metrics = metrics
         self._service = service
+        self._deliveries = deliveries
         self._notifier = notifier
         self._clock = clock
         self._lease = settings.claim_seconds
@@ -159,7 +162,7 @@ class Scheduler:
         self._margin = min(1.0, settings.claim_seconds / 5)
         self.worker_id = worker_id or worker_name()
         self._listeners: list[StatusListener] = [self.update_card, *listeners]
-        self._sent = SentRecorder(service, self.worker_id)
+        self._sent = SentRecorder(deliveries, self.worker_id)
         # The command that created a meeting holds its card like a claimed delivery: only
         # after the claim time may this job decide the card was lost and post it.
         self._card_grace = timedelta(seconds=settings.claim_seconds)
@@ -265,20 +268,20 @@ class Scheduler:
         """Claim due deliveries round after round and post them; how many were posted."""
         posted = 0
         while True:
-            claimed = await self._service.claim_deliveries(
+            claimed = await self._deliveries.claim(
                 worker_id=self.worker_id, lease_seconds=self._lease, limit=CLAIM_BATCH
             )
             stale = superseded([c.delivery for c in claimed])
             # One write marks the whole round as in flight; a post then needs only its
             # own write when its lease runs short, and always the write recording it.
-            await self._service.deliveries_posting(
+            await self._deliveries.posting(
                 [c.delivery for c in claimed if c.delivery.id not in stale],
                 worker_id=self.worker_id,
             )
             by_channel: dict[str, list[ClaimedDelivery]] = {}
             for item in claimed:
                 if item.delivery.id in stale:
-                    await self._service.delivery_dropped(
+                    await self._deliveries.drop(
                         item.delivery, worker_id=self.worker_id, reason="a later reminder is due"
                     )
                     continue
@@ -302,7 +305,7 @@ class Scheduler:
         """Post one claimed delivery (or find its earlier post); True if posted now."""
         fate = delivery_fate(delivery, meeting, self._clock())
         if fate is Fate.DROP:
-            await self._service.delivery_dropped(
+            await self._deliveries.drop(
                 delivery, worker_id=self.worker_id, reason="its meeting is over or unreachable"
             )
             return False
@@ -331,7 +334,7 @@ class Scheduler:
                 now = self._clock()
                 until = delivery.claimed_until
                 if until is None or (until - now).total_seconds() < self._lease / 2:
-                    until = await self._service.delivery_posting(
+                    until = await self._deliveries.renew(
                         delivery, worker_id=self.worker_id, lease_seconds=self._lease
                     )
                     if until is None:
@@ -345,9 +348,7 @@ class Scheduler:
         except SlackApiError as exc:
             # Slack answered, so nothing was posted.
             if exc.response.get("error") in NOT_IN_CHANNEL:
-                await self._service.delivery_dropped(
-                    delivery, worker_id=self.worker_id, reason=_error(exc)
-                )
+                await self._deliveries.drop(delivery, worker_id=self.worker_id, reason=_error(exc))
             else:
                 await self._failed(delivery, _error(exc), posted=False)
             return False
@@ -364,7 +365,7 @@ class Scheduler:
         log.warning(
             "delivery %s not posted (attempt %s): %s", delivery.id, delivery.attempts, error
         )
-        await self._service.delivery_failed(
+        await self._deliveries.failed(
             delivery,
             worker_id=self.worker_id,
             error=error,

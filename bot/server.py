@@ -48,7 +48,7 @@ from bot.huawei.webhook import (
 )
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.scheduler import Scheduler, StatusListener
-from bot.service import MeetingService, StatusChange
+from bot.service import DeliveryQueue, MeetingService, StatusChange
 from bot.slack.app import build_app
 from bot.slack.calls import SlackCalls
 from bot.slack.directory import SlackDirectory
@@ -146,6 +146,7 @@ async def world(
         scheduler = Scheduler(
             settings,
             service=service,
+            deliveries=DeliveryQueue(repo),
             notifier=Notifier(posting, prepare_card=prepare_card),
             listeners=[*listeners, *([calls.on_status] if calls else [])],
             metrics=metrics,
