@@ -359,20 +359,14 @@ def build_app(
         )
 
     async def run_admin_setup(body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view.get("state", {}).get("values", {})
-
-        def text(block_id: str) -> str:
-            value = values.get(block_id, {}).get(block_id, {}).get("value")
-            return str(value).strip() if value else ""
-
-        mode = values.get(blocks.ADMIN_MODE, {}).get(blocks.ADMIN_MODE, {}).get("selected_option")
+        form = blocks.read_admin_setup_modal(view)
         invocation = _invocation(body)
         outcome = await service.setup_app(
             invocation,
-            app_id=text(blocks.ADMIN_APP_ID),
-            app_key=text(blocks.ADMIN_APP_KEY) or None,
-            corp_id=text(blocks.ADMIN_CORP_ID) or None,
-            mode=str(mode["value"]) if mode else "email",
+            app_id=form.app_id,
+            app_key=form.app_key,
+            corp_id=form.corp_id,
+            mode=form.mode,
         )
         await presenter.present(outcome, invocation, reply=answer(body))
 
