@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.app import request_key
+from bot.slack.listeners import request_key
 from bot.slack.notifier import is_slack_response_url
 
 API = "http://127.0.0.1:4000/api/"

@@ -1,0 +1,207 @@
+"""Help and errors: private answers to a command that made no meeting — help, what was wrong
+with the command, no time found, not mapped, not allowed, the vendor's refusal, our own failure,
+"working on it" and whoami.
+
+Pure: each `render_*` returns a Message for response_url or chat.postEphemeral.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from slack_sdk.models.blocks import ActionsBlock, Block
+
+from bot.slack.blocks.common import (
+    BUTTON_VALUE_MAX,
+    TOPIC_BUDGET,
+    Message,
+    as_message,
+    button,
+    clip,
+    context,
+    escape,
+    header,
+    mention,
+    mode_label,
+    section,
+    user_text,
+)
+from bot.slack.blocks.ids import START_NOW
+
+__all__ = [
+    "NotMappedReason",
+    "render_error",
+    "render_failure",
+    "render_help",
+    "render_no_time_found",
+    "render_not_allowed",
+    "render_not_mapped",
+    "render_vendor_error",
+    "render_whoami",
+    "render_working",
+]
+
+# --- Copy --------------------------------------------------------------------------------------
+
+START_NOW_LABEL: Final = "Start now"
+
+ERROR_TEXT: Final = ":warning: {problem}\nTry: `{example}`"
+NO_TIME_TEXT: Final = "I couldn't find a time in “{topic}”, so nothing was created."
+NO_TIME_EXAMPLE: Final = "To schedule it, add a time: `/meet {topic} tomorrow 3pm for 30m`"
+NO_TIME_FALLBACK: Final = "I couldn't find a time in “{topic}”."
+
+HELP_TITLE: Final = "meetbot: Huawei Cloud Meeting from Slack"
+HELP_TEXT: Final = (
+    "`/meet` — start an instant meeting now\n"
+    "`/meet now Design review` — an instant meeting with a topic\n"
+    "`/meet Standup tomorrow 9:30 for 15m with @ana @li every weekday` — schedule one\n"
+    "`/meet schedule` — pick the time in a form\n"
+    "`/meet list` — your upcoming meetings\n"
+    "`/meet cancel <meeting ID>` — cancel a meeting you organize\n"
+    "`/meet whoami` — your meeting user ID\n"
+    "`/meet help` — this message"
+)
+HELP_TIMES: Final = (
+    "Times are read in your Slack time zone: `3pm`, `today 14:30`, `in 2 hours`, "
+    "`next mon 09:30`, `12/24 14:00`, `明天下午3点`. Durations from 15 min to 24 h."
+)
+HELP_ADMIN: Final = (
+    "*Admin*\n"
+    "`/meet admin setup` — app ID, app key, corp ID and user mapping mode\n"
+    "`/meet admin map @user <meeting user ID>` · `unmap @user` · `mappings`\n"
+    "`/meet admin reminders 15,5,0` · `channel #channel` · `check`"
+)
+HELP_FALLBACK: Final = "How to use /meet"
+
+WHOAMI_USER: Final = "You are {user}. User mapping mode: *{mode}*."
+WHOAMI_ID: Final = "Your meeting user ID: `{third_party_id}`"
+WHOAMI_NONE: Final = "You have no meeting user ID yet: {problem}"
+WHOAMI_FALLBACK: Final = "Your meeting user ID: {third_party_id}"
+WHOAMI_FALLBACK_NONE: Final = "You have no meeting user ID yet."
+
+
+class NotMappedReason(StrEnum):
+    """Why /meet cannot act for a user; each has its own advice."""
+
+    EXPLICIT = "explicit"
+    """The workspace maps users explicitly and this one is not mapped."""
+    NO_EMAIL = "no_email"
+    """Email mode, but the Slack profile shows no email (or the scope is missing)."""
+    NOT_CONFIGURED = "not_configured"
+    """No meeting-service app is configured for the workspace."""
+    KEY_UNREADABLE = "key_unreadable"
+    """The workspace's stored app key no longer opens with the server's secret key."""
+
+
+NOT_MAPPED_TEXT: Final = {
+    NotMappedReason.EXPLICIT: (
+        "Your workspace uses explicit mapping and you are not mapped yet: ask a workspace "
+        "admin to run `/meet admin map @you <your meeting user ID>`."
+    ),
+    NotMappedReason.NO_EMAIL: (
+        "I can't read an email address on your Slack profile, which this workspace uses to "
+        "find your meeting account: add one to your profile, or ask a workspace admin to run "
+        "`/meet admin map @you <your meeting user ID>`."
+    ),
+    NotMappedReason.NOT_CONFIGURED: (
+        "Huawei Cloud Meeting is not set up for this workspace yet: ask a workspace admin to "
+        "run `/meet admin setup`."
+    ),
+    NotMappedReason.KEY_UNREADABLE: (
+        "Nothing was done: the meeting-service app key stored for this workspace can no longer "
+        "be read (meetbot's secret key changed since it was saved). A workspace admin must "
+        "enter the app key again with `/meet admin setup`."
+    ),
+}
+NOT_ALLOWED_TEXT: Final = ":no_entry: Only {who} can {action}."
+NOT_ALLOWED_WHO: Final = "the organizer or a workspace admin"
+VENDOR_ERROR: Final = ":x: Huawei Cloud Meeting couldn't do that: {message}"
+FAILURE: Final = ":x: {message}"
+WORKING: Final = ":hourglass_flowing_sand: {text}"
+
+
+def render_error(problem: str, example: str) -> Message:
+    """Ephemeral: what was wrong with the command, and a correct example."""
+    problem_text = user_text(problem, 1000)
+    text = ERROR_TEXT.format(problem=problem_text, example=user_text(example, 1000))
+    return as_message(problem_text, [section(text)])
+
+
+def render_no_time_found(topic: str) -> Message:
+    """Ephemeral: no time in the text; offers Start now (value: the raw topic) and an example."""
+    shown = user_text(topic, TOPIC_BUDGET)
+    blocks: list[Block] = [
+        section(NO_TIME_TEXT.format(topic=shown)),
+        ActionsBlock(
+            elements=[
+                button(
+                    START_NOW_LABEL,
+                    START_NOW,
+                    value=clip(topic, BUTTON_VALUE_MAX) or None,
+                    style="primary",
+                )
+            ]
+        ),
+        context(NO_TIME_EXAMPLE.format(topic=shown)),
+    ]
+    return as_message(NO_TIME_FALLBACK.format(topic=shown), blocks)
+
+
+def render_help(is_admin: bool) -> Message:
+    """Ephemeral: the /meet commands (admin ones for admins)."""
+    blocks: list[Block] = [
+        header(HELP_TITLE),
+        section(escape(HELP_TEXT)),
+        context(escape(HELP_TIMES)),
+    ]
+    if is_admin:
+        blocks.append(section(escape(HELP_ADMIN)))
+    return as_message(HELP_FALLBACK, blocks)
+
+
+def render_whoami(
+    user_id: str, third_party_id: str | None, mode: str, problem: str | None
+) -> Message:
+    """Ephemeral: who the caller is to the meeting service, or why they are nobody yet."""
+    lines = [WHOAMI_USER.format(user=mention(user_id), mode=mode_label(mode))]
+    if third_party_id is not None:
+        shown = user_text(third_party_id)
+        lines.append(WHOAMI_ID.format(third_party_id=shown))
+        fallback = WHOAMI_FALLBACK.format(third_party_id=shown)
+    else:
+        fallback = WHOAMI_FALLBACK_NONE
+        lines.append(
+            fallback if problem is None else WHOAMI_NONE.format(problem=user_text(problem, 1000))
+        )
+    return as_message(fallback, [section("\n".join(lines))])
+
+
+def render_not_mapped(reason: NotMappedReason) -> Message:
+    """Ephemeral: the caller has no meeting user yet, and exactly what to ask an admin."""
+    text = escape(NOT_MAPPED_TEXT[reason])
+    return as_message(text, [section(text)])
+
+
+def render_not_allowed(action: str, *, who: str = NOT_ALLOWED_WHO) -> Message:
+    """Ephemeral: e.g. render_not_allowed("cancel this meeting")."""
+    text = NOT_ALLOWED_TEXT.format(who=user_text(who), action=user_text(action))
+    return as_message(text, [section(text)])
+
+
+def render_vendor_error(user_message: str) -> Message:
+    """Ephemeral: the meeting service refused; `user_message` from MeetingServiceError."""
+    text = VENDOR_ERROR.format(message=user_text(user_message, 1000))
+    return as_message(text, [section(text)])
+
+
+def render_failure(user_message: str) -> Message:
+    """Ephemeral: meetbot itself failed (not the meeting service) and undid what it began."""
+    text = FAILURE.format(message=user_text(user_message, 1000))
+    return as_message(text, [section(text)])
+
+
+def render_working(text: str) -> Message:
+    """Ephemeral placeholder while a slow call runs, e.g. "Creating your meeting…"."""
+    shown = WORKING.format(text=user_text(text, 1000))
+    return as_message(shown, [context(shown)])

@@ -1,0 +1,223 @@
+"""What each Slack request does: ack at once, then (lazily) parse, call the service, present.
+
+Listeners are methods of `Listeners`, registered bound (bot/slack/app.py). Bolt passes a
+listener the arguments its parameters name (`body`, `ack`, `view`, …) and skips a first
+parameter called `self` (slack_bolt.kwargs_injection, bolt-python#174).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import commands as cmd
+from bot.service import Invocation, MeetingService
+from bot.slack import blocks
+from bot.slack.blocks import Message
+from bot.slack.notifier import Notifier
+from bot.slack.presenter import Presenter, Reply
+
+__all__ = ["Listeners", "request_key", "schedule_request"]
+
+log = logging.getLogger(__name__)
+
+Lazy = Callable[..., Awaitable[None]]
+
+SOMETHING_WENT_WRONG: Final = (
+    "Something went wrong on meetbot's side and your request did not finish (reference "
+    "{reference}). If no card or confirmation follows, nothing was created: try again in a "
+    "moment, and if it keeps failing give the reference to your workspace admin."
+)
+ALREADY_DONE: Final = (
+    "meetbot already received this request a moment ago (a double click or a repeat) and "
+    "acts on it only once."
+)
+
+
+def _invocation(body: dict[str, Any]) -> Invocation:
+    """Who acted in which workspace and where, from a slash command or an interaction payload.
+
+    The workspace is always the one the request came from (`team_id`, `team.id`), never the
+    user's home team: they differ under Enterprise Grid and for Slack Connect guests. A modal
+    carries the channel it was opened from in its private_metadata.
+    """
+    if "command" in body:
+        return Invocation(body["team_id"], body["user_id"], body["channel_id"])
+    team = body.get("team") or {}
+    user = body.get("user") or {}
+    view = body.get("view") or {}
+    channel = (body.get("channel") or {}).get("id") or view.get("private_metadata") or ""
+    return Invocation(
+        str(team.get("id") or view.get("team_id") or user.get("team_id", "")),
+        str(user.get("id", "")),
+        str(channel),
+    )
+
+
+def request_key(body: dict[str, Any]) -> tuple[str, str] | None:
+    """Slack's own identifier of one request, to act on it once across replicas.
+
+    A command: its trigger_id. A button: who pressed which button on which message (a double
+    click sends two `action_ts`, so those cannot tell a double click from two decisions). A
+    modal: its view ID and the values submitted (a form corrected after errors is new).
+    """
+    if "command" in body:
+        return (
+            ("slack.trigger", str(body.get("trigger_id") or "")) if body.get("trigger_id") else None
+        )
+    user = str((body.get("user") or {}).get("id", ""))
+    if body.get("type") == "block_actions":
+        container = body.get("container") or {}
+        action = (body.get("actions") or [{}])[0]
+        parts = (user, container.get("message_ts"), action.get("action_id"), action.get("value"))
+        return ("slack.action", ":".join(str(p or "") for p in parts))
+    view = body.get("view") or {}
+    if body.get("type") == "view_submission" and view.get("id"):
+        values = json.dumps(view.get("state", {}).get("values", {}), sort_keys=True)
+        digest = hashlib.sha256(values.encode()).hexdigest()
+        return ("slack.view", f"{user}:{view['id']}:{digest}")
+    return None
+
+
+def schedule_request(form: blocks.ScheduleForm) -> cmd.Schedule:
+    """The scheduling modal's submission as a Schedule command."""
+    recurrence = cmd.Recurrence(cmd.Frequency(form.recurrence)) if form.recurrence else None
+    return cmd.Schedule(
+        topic=form.topic,
+        start=form.start,
+        tz_name="UTC",
+        duration_minutes=form.duration_minutes,
+        invitees=form.invitee_ids,
+        recurrence=recurrence,
+    )
+
+
+class Listeners:
+    """The listeners of /meet, its buttons, its modals and the app's lifecycle events.
+
+    `ack_*` run inline and only acknowledge (Slack waits for them); `run_*` are lazy listeners,
+    to be wrapped in `guarded`.
+    """
+
+    def __init__(
+        self,
+        service: MeetingService,
+        presenter: Presenter,
+        notifier: Notifier,
+        client: AsyncWebClient,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._service = service
+        self._presenter = presenter
+        self._notifier = notifier
+        self._client = client
+        self._clock = clock
+
+    def answer(self, body: dict[str, Any]) -> Reply:
+        """Reply privately: through the request's response_url, or (a modal, which has none)
+        as an ephemeral message in the channel the modal was opened from."""
+        url = body.get("response_url")
+        invocation = _invocation(body)
+
+        async def reply(message: Message) -> None:
+            if url:
+                await self._notifier.respond(str(url), message)
+            else:
+                await self._client.chat_postEphemeral(
+                    channel=invocation.channel_id, user=invocation.user_id, **message
+                )
+
+        return reply
+
+    def guarded(self, run: Lazy) -> Lazy:
+        """`run` acted on once per Slack request (see request_key), and never silent: a
+        failure is logged with a reference the user is given."""
+
+        # wraps: Bolt reads the parameters to inject from `run`, through __wrapped__.
+        @functools.wraps(run)
+        async def lazy(**kwargs: Any) -> None:
+            body: dict[str, Any] = kwargs["body"]
+            try:
+                key = request_key(body)
+                if key is not None and not await self._service.first_time(*key):
+                    await self.answer(body)(blocks.render_working(ALREADY_DONE))
+                    return
+                await run(**kwargs)
+            except Exception:
+                reference = secrets.token_hex(4)
+                log.exception("request failed (reference %s)", reference)
+                try:
+                    await self.answer(body)(
+                        blocks.render_failure(SOMETHING_WENT_WRONG.format(reference=reference))
+                    )
+                except Exception:
+                    log.exception("could not tell the user about failure %s", reference)
+
+        return lazy
+
+    async def ack_now(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def ack_schedule(self, ack: AsyncAck, view: dict[str, Any]) -> None:
+        """Accept the scheduling form, or show its errors in the form itself."""
+        form = blocks.read_schedule_modal(view, now=self._clock())
+        if isinstance(form, dict):
+            await ack(response_action="errors", errors=form)
+        else:
+            await ack()
+
+    async def run_meet(self, body: dict[str, Any]) -> None:
+        invocation = _invocation(body)
+        outcome = await self._service.execute(invocation, body.get("text") or "")
+        await self._presenter.present(
+            outcome, invocation, reply=self.answer(body), trigger_id=body.get("trigger_id")
+        )
+
+    async def run_cancel(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        invocation = _invocation(body)
+        outcome = await self._service.cancel(invocation, meeting_id=int(action["value"]))
+        await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def run_start_now(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        invocation = _invocation(body)
+        outcome = await self._service.start_now(invocation, action.get("value") or None)
+        await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def run_mappings_page(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        invocation = _invocation(body)
+        page = cmd.AdminMappings(page=int(action["value"]))
+        outcome = await self._service.run(invocation, page)
+        await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def run_schedule(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = blocks.read_schedule_modal(view, now=self._clock())
+        if isinstance(form, dict):
+            return  # the ack already showed the errors in the form
+        invocation = _invocation(body)
+        outcome = await self._service.schedule(invocation, schedule_request(form))
+        await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def run_admin_setup(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = blocks.read_admin_setup_modal(view)
+        invocation = _invocation(body)
+        outcome = await self._service.setup_app(
+            invocation,
+            app_id=form.app_id,
+            app_key=form.app_key,
+            corp_id=form.corp_id,
+            mode=form.mode,
+        )
+        await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def on_uninstalled(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """`app_uninstalled` / `tokens_revoked`: the service forgets the team's installation."""
+        await self._service.record_event(team_id=str(body.get("team_id", "")), event=event["type"])
