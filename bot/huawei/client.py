@@ -1,37 +1,29 @@
-"""The one typed async client of the Huawei Cloud Meeting REST API.
+"""The one typed async client of the Huawei Cloud Meeting REST API: the meeting endpoints.
 
-Owns one pooled `httpx.AsyncClient` and the per-user token cache (single-flight appauth); every
-call runs in the retry policy's tenacity loop (`bot.huawei.retry`). Returns pydantic models from
-`bot.huawei.models`, raises `bot.huawei.errors`.
+Owns one pooled `httpx.AsyncClient` (calls go over it through `bot.huawei.transport`) and the
+per-user token cache (single-flight appauth, `bot.huawei.auth`); every call runs in the retry
+policy's tenacity loop (`bot.huawei.retry`). Returns pydantic models from `bot.huawei.models`,
+raises `bot.huawei.errors`; the endpoints' paths are `bot.huawei.paths`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import ssl
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
-from bot.huawei.errors import (
-    AuthError,
-    MeetingServiceError,
-    RateLimited,
-    Unavailable,
-    error_from_response,
-)
+from bot.huawei import paths
+from bot.huawei.auth import TOKEN_CACHE_SIZE, Authenticator, cache_key
+from bot.huawei.errors import AuthError, MeetingServiceError, RateLimited, Unavailable
 from bot.huawei.models import (
     AccessToken,
-    AppAuthBody,
     AppCredentials,
     Conference,
     ConferenceDetail,
@@ -41,7 +33,14 @@ from bot.huawei.models import (
     ScheduleBody,
 )
 from bot.huawei.retry import RetryPolicy
-from bot.huawei.signature import authorization_header, expire_time, new_nonce, sign
+from bot.huawei.transport import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    Sender,
+    ShardedTransport,
+    page_items,
+    parse,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -54,143 +53,19 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
-DEFAULT_LIMITS: Final = httpx.Limits(
-    max_connections=200, max_keepalive_connections=200, keepalive_expiry=30.0
-)
 DEFAULT_RETRY: Final = RetryPolicy()
-POOL_SHARDS: Final = 8
-"""Connection pools the default transport spreads requests over (see `_ShardedTransport`)..."""
-SHARD_MIN: Final = 8
-"""... unless `limits` would leave fewer connections than this to each."""
 PAGE_MAX: Final = 500
 """The vendor's largest page (`limit`) on every list endpoint."""
-TOKEN_CACHE_SIZE: Final = 10_000
 PAGE_CONCURRENCY: Final = 8
 CLOCK_SKEW_SECONDS: Final = 60.0
 """How far the vendor's clock may differ from ours when matching an instant meeting's start."""
 
-_APPAUTH: Final = "/v2/usg/acs/auth/appauth"
-_CONFERENCES: Final = "/v1/mmc/management/conferences"
-_CYCLE_CONFERENCES: Final = "/v1/mmc/management/cycleconferences"
-_CONF_DETAIL: Final = "/v1/mmc/management/conferences/confDetail"
-_ONLINE: Final = "/v1/mmc/management/conferences/online"
-_ONLINE_ATTENDEES: Final = "/v1/mmc/management/conferences/online/conf-attendee"
-_HISTORY: Final = "/v1/mmc/management/conferences/history"
-_CONTROL_TOKEN: Final = "/v1/mmc/control/conferences/token"  # noqa: S105 -- a URL path
-_CONTROL_STOP: Final = "/v1/mmc/control/conferences/stop"
 _TOKEN_HEADER: Final = "X-Access-Token"  # noqa: S105 -- a header name
-# Raised before a single byte reached the server: safe to resend even a create.
-_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
-_T = TypeVar("_T")
-_TOKEN: Final = TypeAdapter(AccessToken)
 _CONFERENCE: Final = TypeAdapter(Conference)
 _CONFERENCE_LIST: Final = TypeAdapter(list[Conference])
 _DETAIL: Final = TypeAdapter(ConferenceDetail)
 _ATTENDEE_LIST: Final = TypeAdapter(list[OnlineAttendee])
-
-_CacheKey = tuple[str, str, str, int]
-_Prepared = tuple[dict[str, Any], dict[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class _CachedToken:
-    token: AccessToken
-    value: str = field(repr=False)
-    refresh_at: float
-    """Local clock time from which the token is renewed instead of used."""
-
-
-class _TokenCache:
-    """Tokens per (app, corp, user, key), least recently used evicted beyond `max_size`."""
-
-    def __init__(self, max_size: int) -> None:
-        self._max_size = max_size
-        self._entries: OrderedDict[_CacheKey, _CachedToken] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def fresh(self, key: _CacheKey, now: float) -> _CachedToken | None:
-        entry = self._entries.get(key)
-        if entry is None or entry.refresh_at <= now:
-            return None
-        self._entries.move_to_end(key)
-        return entry
-
-    def put(self, key: _CacheKey, entry: _CachedToken) -> None:
-        self._entries[key] = entry
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_size:
-            self._entries.popitem(last=False)
-
-    def discard(self, key: _CacheKey, value: str) -> None:
-        """Forget the token `value` -- unless another caller already replaced it."""
-        entry = self._entries.get(key)
-        if entry is not None and entry.value == value:
-            del self._entries[key]
-
-
-class _ShardedTransport(httpx.AsyncBaseTransport):
-    """Requests spread over several small connection pools, each to the least busy one.
-
-    httpcore 1.0 re-scans every pooled connection -- polling each idle socket, and counting the
-    idle ones once per idle connection -- on every request and every response (encode/httpcore
-    #928), so a pool's cost per request grows with its size, and under load it feeds on itself:
-    a busier loop leaves more connections idle at each scan. Pools of a few connections each
-    keep the scan short; together they keep `limits`.
-    """
-
-    def __init__(self, limits: httpx.Limits, verify: ssl.SSLContext) -> None:
-        most, idle = limits.max_connections, limits.max_keepalive_connections
-        shards = POOL_SHARDS if most is None else max(1, min(POOL_SHARDS, most // SHARD_MIN))
-        share = httpx.Limits(
-            max_connections=None if most is None else most // shards,
-            max_keepalive_connections=None if idle is None else math.ceil(idle / shards),
-            keepalive_expiry=limits.keepalive_expiry,
-        )
-        pools = [httpx.AsyncHTTPTransport(verify=verify, limits=share) for _ in range(shards)]
-        self._waiting = dict.fromkeys(pools, 0)
-        """Requests each pool is handling until their answer's headers are in."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        pool = min(self._waiting, key=self._waiting.__getitem__)
-        self._waiting[pool] += 1
-        try:
-            return await pool.handle_async_request(request)
-        finally:
-            self._waiting[pool] -= 1
-
-    async def aclose(self) -> None:
-        for pool in self._waiting:
-            await pool.aclose()
-
-
-def _cache_key(app: AppCredentials, user_id: str | None) -> _CacheKey:
-    return (app.app_id, app.corp_id or "", user_id or "", app.key_id)
-
-
-def _parse(adapter: TypeAdapter[_T], data: object) -> _T:
-    try:
-        return adapter.validate_python(data)
-    except ValidationError as exc:
-        # The input may hold a token: log only where the shape broke, never the values.
-        _log.warning(
-            "unreadable %s answer: %s",
-            adapter,
-            [(e["loc"], e["type"]) for e in exc.errors(include_input=False, include_url=False)],
-        )
-        raise MeetingServiceError("the meeting service sent an answer we could not read") from None
-
-
-def _items(page: object) -> list[Any]:
-    """The items of a list answer: `{"count", "data": [...]}` or a bare array."""
-    if isinstance(page, list):
-        return page
-    if isinstance(page, dict) and isinstance(page.get("data"), list):
-        return list(page["data"])
-    raise MeetingServiceError("the meeting service sent a list answer we could not read")
 
 
 def _epoch_ms(value: datetime) -> int:
@@ -269,13 +144,11 @@ class HuaweiMeetingClient:
         elif isinstance(verify, bool):
             verify = httpx.create_ssl_context(verify=verify)  # one context for every pool
         if transport is None:
-            transport = _ShardedTransport(limits, verify)
+            transport = ShardedTransport(limits, verify)
         self._base_url = base_url
         self._retry = retry
         self._clock = clock
         self._page_size = page_size
-        self._tokens = _TokenCache(token_cache_size)
-        self._inflight: dict[_CacheKey, asyncio.Task[_CachedToken]] = {}
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
@@ -284,11 +157,12 @@ class HuaweiMeetingClient:
             verify=verify,  # for proxy transports taken from the environment
             headers={"Accept": "application/json"},
         )
+        self._sender = Sender(self._http, retry=retry, clock=clock)
+        self._auth = Authenticator(self._sender, clock=clock, max_size=token_cache_size)
 
     def __repr__(self) -> str:
-        return (
-            f"HuaweiMeetingClient(base_url={self._base_url!r}, cached_tokens={len(self._tokens)})"
-        )
+        cached = len(self._auth.tokens)
+        return f"HuaweiMeetingClient(base_url={self._base_url!r}, cached_tokens={cached})"
 
     async def __aenter__(self) -> HuaweiMeetingClient:
         return self
@@ -298,8 +172,7 @@ class HuaweiMeetingClient:
 
     async def aclose(self) -> None:
         """Cancel pending authentications and close the connection pool."""
-        for task in list(self._inflight.values()):
-            task.cancel()
+        self._auth.cancel()
         await self._http.aclose()
 
     # --- authentication -----------------------------------------------------------------
@@ -310,125 +183,9 @@ class HuaweiMeetingClient:
         Concurrent callers for one user share one appauth call; a failure reaches all of them
         and is not cached. Raises AuthError when the vendor refuses the app credentials.
         """
-        return (await self._access(app, user_id, _cache_key(app, user_id))).token
+        return (await self._auth.access(app, user_id, cache_key(app, user_id))).token
 
-    async def _access(
-        self, app: AppCredentials, user_id: str | None, key: _CacheKey
-    ) -> _CachedToken:
-        entry = self._tokens.fresh(key, self._clock())
-        if entry is not None:
-            return entry
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.create_task(self._appauth(app, user_id, key))
-            self._inflight[key] = task
-            task.add_done_callback(partial(self._appauth_done, key))
-        # shield: one impatient (cancelled) caller must not cancel the others' appauth.
-        return await asyncio.shield(task)
-
-    def _appauth_done(self, key: _CacheKey, task: asyncio.Task[_CachedToken]) -> None:
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved: waiters re-raise it; nobody waiting is fine too
-
-    async def _appauth(
-        self, app: AppCredentials, user_id: str | None, key: _CacheKey
-    ) -> _CachedToken:
-        asked_at = self._clock()
-        data = await self._send(
-            "POST", _APPAUTH, prepare=partial(self._signed_appauth, app, user_id), during_auth=True
-        )
-        token = _parse(_TOKEN, data)
-        entry = _CachedToken(
-            token, token.access_token.get_secret_value(), asked_at + token.usable_for()
-        )
-        self._tokens.put(key, entry)
-        return entry
-
-    def _signed_appauth(self, app: AppCredentials, user_id: str | None) -> _Prepared:
-        # Signed afresh for every attempt: the vendor rejects a nonce it has seen.
-        nonce, expires, user = new_nonce(), expire_time(self._clock()), user_id or ""
-        signature = sign(
-            app.sign_mode(user_id),
-            app_id=app.app_id,
-            app_key=app.app_key.get_secret_value(),
-            expire_time=expires,
-            nonce=nonce,
-            user_id=user,
-            corp_id=app.corp_id or "",
-        )
-        body = AppAuthBody(
-            app_id=app.app_id, expire_time=expires, nonce=nonce, user_id=user, corp_id=app.corp_id
-        )
-        return body.wire(), {"Authorization": authorization_header(signature, app_id=app.app_id)}
-
-    # --- transport ----------------------------------------------------------------------
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str | int | bool] | None = None,
-        json: object = None,
-        headers: Mapping[str, str] | None = None,
-        prepare: Callable[[], _Prepared] | None = None,
-        idempotent: bool = True,
-        during_auth: bool = False,
-    ) -> Any:
-        """One vendor call with the retry policy; the parsed JSON answer or a typed error.
-
-        Non-idempotent calls are resent only after a connect error (nothing was sent).
-        """
-        async for attempt in self._retry.retrying(idempotent=idempotent):
-            with attempt:
-                if prepare is not None:
-                    json, headers = prepare()
-                return await self._request(
-                    method, path, params=params, json=json, headers=headers, during_auth=during_auth
-                )
-        raise AssertionError("unreachable")  # pragma: no cover -- the last failure is raised
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str | int | bool] | None,
-        json: object,
-        headers: Mapping[str, str] | None,
-        during_auth: bool,
-    ) -> Any:
-        """One try: the parsed JSON answer, or the typed error (`Unavailable` when not answered)."""
-        started = time.perf_counter()
-        try:
-            response = await self._http.request(
-                method, path, params=params, json=json, headers=headers
-            )
-        except httpx.RequestError as exc:
-            elapsed = (time.perf_counter() - started) * 1000
-            _log.debug("%s %s failed after %.1f ms: %s", method, path, elapsed, type(exc).__name__)
-            raise Unavailable(
-                f"{method} {path} failed: {type(exc).__name__}",
-                maybe_processed=not isinstance(exc, _NOT_SENT),
-            ) from exc
-        elapsed = (time.perf_counter() - started) * 1000
-        _log.debug("%s %s -> %d in %.1f ms", method, path, response.status_code, elapsed)
-        if response.status_code < 400:
-            try:
-                return response.json() if response.content else None
-            except ValueError:
-                raise MeetingServiceError(
-                    f"{method} {path}: the answer is not JSON", status_code=response.status_code
-                ) from None
-        raise error_from_response(
-            response.status_code,
-            response.content,
-            response.headers,
-            now=self._clock(),
-            during_auth=during_auth,
-        )
+    # --- calls as a user ----------------------------------------------------------------
 
     async def _call(
         self,
@@ -443,11 +200,11 @@ class HuaweiMeetingClient:
         idempotent: bool = True,
     ) -> Any:
         """A business call as `user_id`; a rejected token is renewed once and the call resent."""
-        key = _cache_key(app, user_id)
+        key = cache_key(app, user_id)
         for renewed in (False, True):
-            value = (await self._access(app, user_id, key)).value
+            value = (await self._auth.access(app, user_id, key)).value
             try:
-                return await self._send(
+                return await self._sender.send(
                     method,
                     path,
                     params=params,
@@ -460,7 +217,7 @@ class HuaweiMeetingClient:
                 if exc.status_code != 401 or renewed:
                     raise
                 _log.info("token of app %s refused (%s); renewing it", app.app_id, exc.error_code)
-                self._tokens.discard(key, value)
+                self._auth.tokens.discard(key, value)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _paged(
@@ -474,7 +231,7 @@ class HuaweiMeetingClient:
         first = await self._call(
             app, user_id, "GET", path, params={**params, "offset": 0, "limit": self._page_size}
         )
-        items = _items(first)
+        items = page_items(first)
         total = int(first.get("count") or 0) if isinstance(first, dict) else 0
         if not items or len(items) >= total:
             return items
@@ -487,7 +244,7 @@ class HuaweiMeetingClient:
                 answer = await self._call(
                     app, user_id, "GET", path, params={**params, "offset": offset, "limit": step}
                 )
-                return _items(answer)
+                return page_items(answer)
 
         for rest in await asyncio.gather(*(page(o) for o in range(step, total, step))):
             items.extend(rest)
@@ -510,7 +267,7 @@ class HuaweiMeetingClient:
         length; for instant ones, within the same minute or two) and the second request fails
         ambiguously without having been processed, the first meeting is returned for it.
         """
-        path = _CYCLE_CONFERENCES if spec.recurrence else _CONFERENCES
+        path = paths.CYCLE_CONFERENCES if spec.recurrence else paths.CONFERENCES
         body = ScheduleBody.from_spec(spec, app_id=app.app_id).wire()
         first_try = self._clock()
         attempt = 0
@@ -536,7 +293,7 @@ class HuaweiMeetingClient:
     async def _find_booking(
         self, app: AppCredentials, user_id: str | None, spec: MeetingSpec, *, since: float
     ) -> Conference | None:
-        me = (await self._access(app, user_id, _cache_key(app, user_id))).token.user.uuid
+        me = (await self._auth.access(app, user_id, cache_key(app, user_id))).token.user.uuid
         candidates = await self.list_meetings(app, user_id, search=spec.subject[:128] or None)
         window = (since, self._clock())
         return next(
@@ -549,7 +306,7 @@ class HuaweiMeetingClient:
         items = data if isinstance(data, list) else [data]
         if not items or items[0] is None:
             raise MeetingServiceError("the meeting service answered without a meeting")
-        return _parse(_CONFERENCE, items[0])
+        return parse(_CONFERENCE, items[0])
 
     async def get_meeting(
         self, app: AppCredentials, user_id: str | None, conference_id: str
@@ -559,16 +316,16 @@ class HuaweiMeetingClient:
             app,
             user_id,
             "GET",
-            _CONF_DETAIL,
+            paths.CONF_DETAIL,
             params={"conferenceID": conference_id, "offset": 0, "limit": PAGE_MAX},
         )
-        return _parse(_DETAIL, data)
+        return parse(_DETAIL, data)
 
     async def edit_meeting(
         self, app: AppCredentials, user_id: str | None, conference_id: str, spec: MeetingSpec
     ) -> Conference:
         """Replace a booked (not started) meeting's settings with `spec` (the full new state)."""
-        path = _CYCLE_CONFERENCES if spec.recurrence else _CONFERENCES
+        path = paths.CYCLE_CONFERENCES if spec.recurrence else paths.CONFERENCES
         data = await self._call(
             app,
             user_id,
@@ -596,7 +353,7 @@ class HuaweiMeetingClient:
             app,
             user_id,
             "DELETE",
-            _CYCLE_CONFERENCES if recurring else _CONFERENCES,
+            paths.CYCLE_CONFERENCES if recurring else paths.CONFERENCES,
             params={"conferenceID": conference_id, "type": 1 if end_if_running else 0},
         )
 
@@ -608,7 +365,7 @@ class HuaweiMeetingClient:
         `search` matches subject, scheduler or meeting ID (vendor side, 1-128 characters).
         """
         params: dict[str, str | int | bool] = {"searchKey": search} if search else {}
-        return _parse(_CONFERENCE_LIST, await self._paged(app, user_id, _CONFERENCES, params))
+        return parse(_CONFERENCE_LIST, await self._paged(app, user_id, paths.CONFERENCES, params))
 
     async def list_online_meetings(
         self, app: AppCredentials, user_id: str | None = None, *, query_all: bool = True
@@ -617,15 +374,15 @@ class HuaweiMeetingClient:
 
         With the admin token (user_id None) and `query_all`, the whole enterprise's.
         """
-        items = await self._paged(app, user_id, _ONLINE, {"queryAll": query_all})
-        return _parse(_CONFERENCE_LIST, items)
+        items = await self._paged(app, user_id, paths.ONLINE, {"queryAll": query_all})
+        return parse(_CONFERENCE_LIST, items)
 
     async def online_attendees(
         self, app: AppCredentials, user_id: str | None, conference_id: str
     ) -> list[OnlineAttendee]:
         """Who is in the running meeting now (all pages)."""
-        items = await self._paged(app, user_id, _ONLINE_ATTENDEES, {"conf_id": conference_id})
-        return _parse(_ATTENDEE_LIST, items)
+        items = await self._paged(app, user_id, paths.ONLINE_ATTENDEES, {"conf_id": conference_id})
+        return parse(_ATTENDEE_LIST, items)
 
     async def list_history(
         self,
@@ -648,7 +405,7 @@ class HuaweiMeetingClient:
         }
         if search:
             params["searchKey"] = search
-        return _parse(_CONFERENCE_LIST, await self._paged(app, user_id, _HISTORY, params))
+        return parse(_CONFERENCE_LIST, await self._paged(app, user_id, paths.HISTORY, params))
 
     async def end_meeting(
         self, app: AppCredentials, user_id: str | None, conference_id: str, *, host_password: str
@@ -661,7 +418,7 @@ class HuaweiMeetingClient:
             app,
             user_id,
             "GET",
-            _CONTROL_TOKEN,
+            paths.CONTROL_TOKEN,
             params={"conferenceID": conference_id},
             headers={"X-Password": host_password, "X-Login-Type": "1"},
         )
@@ -673,7 +430,7 @@ class HuaweiMeetingClient:
             app,
             user_id,
             "PUT",
-            _CONTROL_STOP,
+            paths.CONTROL_STOP,
             params={"conferenceID": conference_id},
             headers={"X-Conference-Authorization": token},
         )

@@ -44,7 +44,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import cached_property
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -52,14 +52,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.huawei.paths import CONTROL as _CONTROL
+from bot.huawei.paths import MANAGEMENT as _MGMT
 from bot.sandbox.model import Call
 from bot.sandbox.rules import SandboxError
 from bot.sandbox.state import SandboxState
 
 __all__ = ["Sandbox"]
-
-_MGMT: Final = "/v1/mmc/management"
-_CONTROL: Final = "/v1/mmc/control/conferences"
 
 AuthMode = Literal["required", "optional", "none"]
 Handler = Callable[[Call], Any]

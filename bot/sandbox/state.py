@@ -11,9 +11,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any
 
 from bot.huawei.models import AttendeeRole
+from bot.huawei.paths import APPAUTH as APPAUTH_PATH
 from bot.sandbox.accounts import Accounts
 from bot.sandbox.bookings import Bookings
 from bot.sandbox.conferences import Conferences
@@ -22,8 +23,6 @@ from bot.sandbox.render import meeting_record
 from bot.sandbox.rules import SandboxError
 
 __all__ = ["SandboxState"]
-
-APPAUTH_PATH: Final = "/v2/usg/acs/auth/appauth"
 
 
 class SandboxState:

@@ -1,288 +1,33 @@
-"""The demo's Slack workspace: members, channels, messages, modals, calls, and the Web API on them.
-
-Transport-free and synchronous: `WebApi.call(method, args)` answers as Slack does (same fields,
-same error codes) by changing the `Workspace`. The HTTP layer lives in `bot.demo.emulator`.
+"""The Slack Web API methods a bot uses, answered as Slack does (same fields, same error codes)
+by changing a `Workspace`. Transport-free and synchronous: `WebApi.call(method, args, token)`.
 """
 
 from __future__ import annotations
 
-import itertools
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bot.demo.wire import SlackUser
-
-__all__ = [
-    "APP_ID",
-    "BOT",
-    "BOT_ID",
-    "DEMO_USERS",
-    "GENERAL",
-    "RANDOM",
-    "SLACKBOT",
-    "TEAM_ID",
-    "ApiError",
-    "Channel",
-    "Message",
-    "Modal",
-    "WebApi",
-    "Workspace",
-    "dm_id",
-]
-
-TEAM_ID: Final = "T0DEMO"
-APP_ID: Final = "A0MEETBOT"
-BOT_ID: Final = "B0MEETBOT"
-BOT: Final = SlackUser("U0MEETBOT", TEAM_ID, "meetbot", tz="UTC", is_bot=True)
-SLACKBOT: Final = SlackUser("USLACKBOT", TEAM_ID, "Slackbot", tz="UTC", is_bot=True)
-GENERAL: Final = "C0GENERAL"
-RANDOM: Final = "C0RANDOM"
-DEMO_USERS: Final = (
-    SlackUser(
-        "UANA",
-        TEAM_ID,
-        "Ana",
-        tz="America/Los_Angeles",
-        email="ana@example.com",
-        is_admin=True,
-        is_owner=True,
-    ),
-    SlackUser("UBO", TEAM_ID, "Bo", tz="Europe/London", email="bo@example.com"),
-    SlackUser("UCHEN", TEAM_ID, "陈", tz="Asia/Shanghai", email="chen@example.com"),
-    SlackUser("UDEV", TEAM_ID, "Dev", tz="Asia/Kolkata", email="dev@example.com"),
+from bot.demo.workspace.model import (
+    APP_ID,
+    BOT,
+    BOT_ID,
+    TEAM_ID,
+    ApiError,
+    Channel,
+    Message,
+    Modal,
+    dm_id,
 )
+from bot.demo.workspace.state import Workspace, with_block_ids
+
+__all__ = ["WebApi"]
+
 TRIGGER_SECONDS: Final = 3.0
 """A trigger_id opens a modal only within 3 seconds of the interaction, as in Slack."""
 MAX_BLOCKS: Final = 50
 MAX_TEXT: Final = 40_000
 MODAL_TITLE_MAX: Final = 24
-
-
-class ApiError(Exception):
-    """A Web API error code (`{"ok": false, "error": code}`)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-def dm_id(user_id: str) -> str:
-    """The ID of the direct-message conversation between the bot and `user_id`."""
-    return f"D{user_id}"
-
-
-@dataclass
-class Channel:
-    """A conversation: a channel, or the bot's DM with one member (`im_user`)."""
-
-    id: str
-    name: str
-    members: set[str]
-    im_user: str | None = None
-
-    def as_slack(self) -> dict[str, Any]:
-        if self.im_user:
-            return {"id": self.id, "is_im": True, "user": self.im_user, "is_open": True}
-        return {
-            "id": self.id,
-            "name": self.name,
-            "is_channel": True,
-            "is_member": BOT.id in self.members,
-            "num_members": len(self.members),
-        }
-
-
-@dataclass
-class Message:
-    """One message; `visible_to` makes it ephemeral, `thread_ts` (≠ ts) makes it a reply."""
-
-    ts: str
-    channel: str
-    user: str
-    text: str
-    blocks: list[dict[str, Any]]
-    thread_ts: str | None = None
-    metadata: dict[str, Any] | None = None
-    visible_to: str | None = None
-    broadcast: bool = False
-    edited: bool = False
-
-    @property
-    def is_reply(self) -> bool:
-        return self.thread_ts is not None and self.thread_ts != self.ts
-
-    def as_slack(
-        self, *, replies: list[Message] | None = None, metadata: bool = False
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "type": "message",
-            "user": self.user,
-            "text": self.text,
-            "ts": self.ts,
-            "team": TEAM_ID,
-        }
-        if self.blocks:
-            out["blocks"] = self.blocks
-        if self.user == BOT.id:
-            out |= {"bot_id": BOT_ID, "app_id": APP_ID}
-        if self.thread_ts:
-            out["thread_ts"] = self.thread_ts
-        if self.is_reply and self.broadcast:
-            out["subtype"] = "thread_broadcast"
-        if replies:
-            out |= {
-                "reply_count": len(replies),
-                "reply_users": sorted({r.user for r in replies}),
-                "latest_reply": replies[-1].ts,
-            }
-        if self.edited:
-            out["edited"] = {"user": self.user, "ts": self.ts}
-        if metadata and self.metadata:
-            out["metadata"] = self.metadata
-        return out
-
-
-@dataclass
-class Modal:
-    """An open view: what the app sent, plus what Slack adds (id, hash, state)."""
-
-    view: dict[str, Any]
-    user: str
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Workspace:
-    """Everything the demo workspace holds; `version` moves on every change."""
-
-    users: dict[str, SlackUser]
-    channels: dict[str, Channel]
-    messages: list[Message] = field(default_factory=list)
-    modals: dict[str, list[Modal]] = field(default_factory=dict)
-    """User ID -> their stack of open views (the last one shows)."""
-    triggers: dict[str, tuple[str, float]] = field(default_factory=dict)
-    """trigger_id -> (user ID, when it was issued)."""
-    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
-    version: int = 0
-    clock: Callable[[], float] = time.time
-    _last_ts: float = 0.0
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    @classmethod
-    def demo(cls, clock: Callable[[], float] = time.time) -> Workspace:
-        """The fixture workspace: four members, #general (with the bot) and #random (without)."""
-        people = {u.id for u in DEMO_USERS}
-        return cls(
-            users={u.id: u for u in (*DEMO_USERS, BOT, SLACKBOT)},
-            channels={
-                GENERAL: Channel(GENERAL, "general", {*people, BOT.id}),
-                RANDOM: Channel(RANDOM, "random", set(people)),
-            },
-            clock=clock,
-        )
-
-    def changed(self) -> None:
-        self.version += 1
-
-    def next_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):06d}"
-
-    def next_ts(self) -> str:
-        """A message ts: seconds.micro, unique and increasing like Slack's."""
-        self._last_ts = max(round(self.clock(), 6), round(self._last_ts + 0.000001, 6))
-        return f"{self._last_ts:.6f}"
-
-    def people(self) -> list[SlackUser]:
-        return [u for u in self.users.values() if not u.is_bot]
-
-    def channel(self, channel_id: str) -> Channel:
-        """A conversation by ID; a member's user ID means the bot's DM with them."""
-        if channel_id in self.users and not self.users[channel_id].is_bot:
-            return self.open_dm(channel_id)
-        found = self.channels.get(channel_id)
-        if found is None:
-            raise ApiError("channel_not_found")
-        return found
-
-    def open_dm(self, user_id: str) -> Channel:
-        cid = dm_id(user_id)
-        if cid not in self.channels:
-            self.channels[cid] = Channel(cid, self.users[user_id].name, {user_id, BOT.id}, user_id)
-        return self.channels[cid]
-
-    def find(self, channel_id: str, ts: str) -> Message | None:
-        return next((m for m in self.messages if m.channel == channel_id and m.ts == ts), None)
-
-    def replies(self, parent: Message) -> list[Message]:
-        return [
-            m
-            for m in self.messages
-            if m.channel == parent.channel
-            and m.is_reply
-            and m.thread_ts == parent.ts
-            and m.visible_to is None
-        ]
-
-    def post(
-        self,
-        channel: Channel,
-        user: str,
-        *,
-        text: str,
-        blocks: list[dict[str, Any]] | None = None,
-        thread_ts: str | None = None,
-        visible_to: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        broadcast: bool = False,
-    ) -> Message:
-        if thread_ts:
-            parent = self.find(channel.id, thread_ts)
-            if parent is None:
-                raise ApiError("thread_not_found")
-            thread_ts = parent.thread_ts or parent.ts  # a reply to a reply joins the thread
-            if parent.thread_ts is None:
-                parent.thread_ts = parent.ts
-        message = Message(
-            ts=self.next_ts(),
-            channel=channel.id,
-            user=user,
-            text=text,
-            blocks=_with_block_ids(blocks or [], self),
-            thread_ts=thread_ts,
-            metadata=metadata,
-            visible_to=visible_to,
-            broadcast=broadcast,
-        )
-        self.messages.append(message)
-        self.changed()
-        return message
-
-    def issue_trigger(self, user_id: str) -> str:
-        trigger = f"{int(self.clock())}.{self.next_id('')}.demo"
-        self.triggers[trigger] = (user_id, self.clock())
-        return trigger
-
-    def top_modal(self, user_id: str) -> Modal | None:
-        stack = self.modals.get(user_id)
-        return stack[-1] if stack else None
-
-    def close_modals(self, user_id: str, *, all_of_them: bool = False) -> None:
-        stack = self.modals.get(user_id, [])
-        if stack:
-            del stack[0 if all_of_them else -1 :]
-            self.changed()
-
-
-def _with_block_ids(blocks: list[dict[str, Any]], workspace: Workspace) -> list[dict[str, Any]]:
-    """Slack gives every block without a block_id one of its own."""
-    return [
-        b
-        if "block_id" in b or not isinstance(b, dict)
-        else {**b, "block_id": workspace.next_id("b")}
-        for b in blocks
-    ]
 
 
 def _flag(args: Mapping[str, Any], name: str) -> bool:
@@ -533,7 +278,7 @@ class WebApi:
         # As in Slack: a field left out keeps its value; an empty `blocks` removes the blocks.
         if "blocks" in args:
             _text_arg({"text": args.get("text") or message.text, "blocks": args["blocks"]})
-            message.blocks = _with_block_ids(list(args["blocks"] or []), self.ws)
+            message.blocks = with_block_ids(list(args["blocks"] or []), self.ws)
         if "text" in args:
             message.text = str(args["text"] or "")
         if "metadata" in args:
@@ -589,7 +334,7 @@ class WebApi:
             **view,
             "id": vid,
             "team_id": TEAM_ID,
-            "blocks": _with_block_ids(list(view.get("blocks") or []), self.ws),
+            "blocks": with_block_ids(list(view.get("blocks") or []), self.ws),
             "private_metadata": view.get("private_metadata", ""),
             "callback_id": view.get("callback_id", ""),
             "state": {"values": {}},
