@@ -52,6 +52,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.huawei import paths
 from bot.huawei.paths import CONTROL as _CONTROL
 from bot.huawei.paths import MANAGEMENT as _MGMT
 from bot.sandbox.model import Call
@@ -120,7 +121,7 @@ class Sandbox(SandboxState):
     def _vendor_routes(self) -> list[Route]:
         v, a, c = self._vendor, self._accounts, self._conferences
         return [
-            Route("/v2/usg/acs/auth/appauth", v(a.appauth, "none"), methods=["POST"]),
+            Route(paths.APPAUTH, v(a.appauth, "none"), methods=["POST"]),
             Route(f"{_MGMT}/conferences", v(c.create), methods=["POST"]),
             Route(f"{_MGMT}/conferences", v(c.edit), methods=["PUT"]),
             Route(f"{_MGMT}/conferences", v(c.cancel), methods=["DELETE"]),
