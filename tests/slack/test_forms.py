@@ -8,17 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands import (
+from bot.commands import CommandError, Schedule, StartNow, parse_command
+from bot.rules import (
     MAX_DAYS_AHEAD,
     MAX_DURATION_MINUTES,
     MAX_INVITEES,
     MAX_TOPIC_LENGTH,
     MIN_DURATION_MINUTES,
     PAST_SLACK,
-    CommandError,
-    Schedule,
-    StartNow,
-    parse_command,
 )
 from bot.slack import blocks
 from bot.slack.blocks import (
