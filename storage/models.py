@@ -1,4 +1,5 @@
-"""The database tables (SQLModel) and the value vocabularies of their text columns.
+"""The database tables (SQLModel). The words their text columns hold (MappingMode,
+MeetingState, re-exported here) live in storage.vocabulary, their one home.
 
 Alembic owns the schema (storage/migrations); these classes must match it, which
 tests/storage/test_migrations.py checks. Every datetime column is aware UTC.
@@ -6,8 +7,8 @@ tests/storage/test_migrations.py checks. Every datetime column is aware UTC.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -24,6 +25,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 from typing_extensions import override
 
+from storage.vocabulary import OPEN_STATES, MappingMode, MeetingState
+
 __all__ = [
     "AuditLog",
     "Delivery",
@@ -35,23 +38,6 @@ __all__ = [
     "UserMapping",
     "Workspace",
 ]
-
-
-class MappingMode(StrEnum):
-    """How a workspace turns a Slack user into a third-party user ID (design: User mapping)."""
-
-    EMAIL = "email"
-    SLACK = "slack"
-    EXPLICIT = "explicit"
-
-
-class MeetingState(StrEnum):
-    """Life cycle of a meeting as the bot knows it."""
-
-    SCHEDULED = "scheduled"
-    LIVE = "live"
-    ENDED = "ended"
-    CANCELLED = "cancelled"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -82,8 +68,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+def _in(column: str, values: Iterable[str]) -> str:
+    """An SQL `column IN (…)` test of stored values (a vocabulary enum, or some of its values)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Workspace(SQLModel, table=True):
@@ -146,8 +133,8 @@ class Meeting(SQLModel, table=True):
         Index(
             "ix_meeting_watch_open",
             "watch_from",
-            sqlite_where=text("state IN ('scheduled', 'live')"),
-            postgresql_where=text("state IN ('scheduled', 'live')"),
+            sqlite_where=text(_in("state", OPEN_STATES)),
+            postgresql_where=text(_in("state", OPEN_STATES)),
         ),
         ForeignKeyConstraint(
             ["team_id"], ["workspace.team_id"], name="fk_meeting_workspace", ondelete="CASCADE"

@@ -11,6 +11,7 @@ from bot import commands as cmd
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.errors import MeetingServiceError
 from bot.huawei.models import AppCredentials
+from bot.rules import MAPPINGS_PER_PAGE, MAX_MAPPINGS_PAGE, MappingMode
 from bot.service.identity import Identity, NotConfigured
 from bot.service.outcomes import (
     AdminDone,
@@ -23,13 +24,11 @@ from bot.service.outcomes import (
     VendorFailure,
 )
 from bot.service.ports import Invocation, Profile
-from storage.models import MappingMode
 from storage.repo import Repository
 from storage.secrets import SecretDecryptError
 
-__all__ = ["KEY_UNREADABLE", "MAPPINGS_PER_PAGE", "Admin"]
+__all__ = ["KEY_UNREADABLE", "Admin"]
 
-MAPPINGS_PER_PAGE: Final = 20
 KEY_UNREADABLE: Final = (
     "The meeting-service app key stored for this workspace can no longer be read: meetbot's "
     "secret key (MEETBOT_SECRET_KEY) changed since it was saved."
@@ -127,7 +126,7 @@ class Admin:
                 return AdminDone("is no longer mapped explicitly.", user_id=user_id)
             case cmd.AdminMappings(page=page):
                 workspace = await self._repo.ensure_workspace(team_id=team_id)
-                page = min(max(page, 1), cmd.MAX_MAPPINGS_PAGE)
+                page = min(max(page, 1), MAX_MAPPINGS_PAGE)
                 rows, total = await self._repo.list_mappings(
                     team_id=team_id,
                     offset=(page - 1) * MAPPINGS_PER_PAGE,
@@ -137,9 +136,7 @@ class Admin:
                 pairs = tuple((m.slack_user_id, m.third_party_id) for m in rows)
                 return MappingPage(pairs, min(page, pages), pages, workspace.mapping_mode)
             case cmd.AdminMappingMode(mode=mode):
-                await self._repo.set_mapping_mode(
-                    team_id=team_id, mode=MappingMode(mode.value), actor=actor
-                )
+                await self._repo.set_mapping_mode(team_id=team_id, mode=mode, actor=actor)
                 return AdminDone(f"People are now mapped by {mode}.")
             case cmd.AdminReminders(minutes=minutes):
                 await self._repo.set_reminders(team_id=team_id, minutes=minutes, actor=actor)

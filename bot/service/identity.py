@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +13,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.huawei.models import AppCredentials
+from bot.rules import MappingMode, NotMappedReason
 from bot.service.ports import Directory, Invocation, Profile
 from storage.repo import Repository
 from storage.secrets import SecretDecryptError
@@ -29,13 +29,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class NotMappedReason(StrEnum):
-    """Why a user has no meeting identity (the chat side words the advice)."""
-
-    EXPLICIT = "explicit"
-    NO_EMAIL = "no_email"
 
 
 WHOAMI_PROBLEMS: Final = {
@@ -66,9 +59,9 @@ def third_party_id(
     if explicit:
         return explicit
     match mode:
-        case "slack":
+        case MappingMode.SLACK:
             return f"{team_id}-{profile.user_id}"
-        case "email":
+        case MappingMode.EMAIL:
             if profile.email:
                 return profile.email.lower()
             return NotMapped(NotMappedReason.NO_EMAIL)

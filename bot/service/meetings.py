@@ -14,6 +14,15 @@ from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.errors import MeetingServiceError, NotFound
 from bot.huawei.models import AppCredentials, Attendee, Conference, MeetingSpec
 from bot.huawei.recurrence import vendor_recurrence
+from bot.rules import (
+    DEFAULT_DURATION_MINUTES,
+    LIST_LIMIT,
+    MAX_TOPIC_LENGTH,
+    PRIVATE_CARD,
+    WEEKDAY_NAMES,
+    MeetingState,
+    topic_problem,
+)
 from bot.service.deliveries import reminder_deliveries
 from bot.service.identity import WHOAMI_PROBLEMS, Identity, NotConfigured, NotMapped, user_zone
 from bot.service.outcomes import (
@@ -28,7 +37,6 @@ from bot.service.outcomes import (
 )
 from bot.service.ports import Invocation, MeetingRow, Profile
 from storage.errors import StorageError
-from storage.models import MeetingState
 from storage.repo import NewMeeting, Repository
 
 __all__ = [
@@ -41,7 +49,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LIST_LIMIT: Final = 20
 STORE_FAILED: Final = (
     "meetbot could not record the meeting, so it was cancelled again and nothing was "
     "created. Please try once more in a moment."
@@ -50,7 +57,6 @@ STORE_FAILED: Final = (
 
 def describe_recurrence(rule: cmd.Recurrence) -> str:
     """Plain words for a recurrence rule, as cards show it."""
-    names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
     match rule.frequency:
         case cmd.Frequency.DAILY:
             text = "every day"
@@ -59,7 +65,7 @@ def describe_recurrence(rule: cmd.Recurrence) -> str:
         case cmd.Frequency.MONTHLY:
             text = "every month"
         case cmd.Frequency.WEEKLY:
-            days = " and ".join(names[d] for d in rule.weekdays)
+            days = " and ".join(WEEKDAY_NAMES[d] for d in rule.weekdays)
             text = f"every {days}" if days else "every week"
     return f"{text} until {rule.until.isoformat()}" if rule.until else text
 
@@ -100,10 +106,10 @@ class Meetings:
 
     async def start_now(self, invocation: Invocation, topic: str | None) -> Outcome:
         """Create an instant meeting (the "Start now" button)."""
-        if topic is not None and len(topic) > cmd.MAX_TOPIC_LENGTH:
+        if topic is not None and topic_problem(topic) is not None:
             # The button carries what was typed; the command's own limit still applies.
             return Problem(
-                f"A topic can have at most {cmd.MAX_TOPIC_LENGTH} characters; "
+                f"A topic can have at most {MAX_TOPIC_LENGTH} characters; "
                 f"this one has {len(topic)}.",
                 "/meet now Weekly sync",
             )
@@ -165,7 +171,7 @@ class Meetings:
             )
         else:
             topic = command.topic or f"{profile.name}'s meeting"
-            spec = MeetingSpec(subject=topic, length_minutes=30)
+            spec = MeetingSpec(subject=topic, length_minutes=DEFAULT_DURATION_MINUTES)
 
         try:
             conference = await self._meetings.create_meeting(app, organizer, spec)
@@ -324,7 +330,7 @@ class Meetings:
             meeting_id=meeting.id,
             channel_id=meeting.channel_id or "",
             message_ts="",
-            card_state="private",
+            card_state=PRIVATE_CARD,
         )
 
     async def meetings_without_card(self, *, older_than: timedelta) -> list[MeetingRow]:

@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import Final
 
 from bot.huawei.models import Conference
+from bot.rules import MeetingState
 from bot.service.ports import DeliveryRow, MeetingRow
-from storage.models import MeetingState
 from storage.repo import REMINDER_PREFIX
 
 __all__ = [

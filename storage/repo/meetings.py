@@ -11,7 +11,7 @@ from typing import Final
 from sqlalchemy import or_
 from sqlmodel import col, select, update
 
-from storage.models import Delivery, Meeting, MeetingState
+from storage.models import Delivery, Meeting
 from storage.repo.audit import add_audit_row
 from storage.repo.base import RepositoryBase, find_meeting, insert_for
 from storage.repo.deliveries import insert_new_deliveries, withdraw_unsent
@@ -25,12 +25,12 @@ from storage.repo.rows import (
     meeting_row,
 )
 from storage.repo.workspaces import ensure_workspace_row
+from storage.vocabulary import OPEN_STATES, MeetingState
 
 __all__ = ["MAINTENANCE_BATCH", "WATCH_LEAD", "MeetingQueries"]
 
 MAINTENANCE_BATCH: Final = 100
 """Default page size of the cross-workspace maintenance queries."""
-_OPEN_STATES: Final = (MeetingState.SCHEDULED.value, MeetingState.LIVE.value)
 WATCH_LEAD: Final = timedelta(minutes=15)
 """The status poll watches a meeting from this long before its start (or its earliest
 reminder, if that is earlier): people often start early."""
@@ -191,7 +191,7 @@ class MeetingQueries(RepositoryBase):
         """
         async with self._tx() as session:
             row = await find_meeting(session, team_id, meeting_id)
-            if row is None or row.state not in _OPEN_STATES:
+            if row is None or row.state not in OPEN_STATES:
                 return None if row is None else meeting_row(row)
             now = self._clock()
             old_state = row.state
@@ -242,7 +242,7 @@ class MeetingQueries(RepositoryBase):
                 select(Meeting)
                 .where(
                     col(Meeting.message_ts).is_(None),
-                    col(Meeting.state).in_(_OPEN_STATES),
+                    col(Meeting.state).in_(OPEN_STATES),
                     col(Meeting.created_at) < created_before,
                 )
                 .order_by(col(Meeting.created_at), col(Meeting.id))
@@ -270,7 +270,7 @@ class MeetingQueries(RepositoryBase):
         Cross-workspace on purpose: the status poll batches vendor calls per workspace.
         """
         async with self._tx() as session:
-            query = select(Meeting).where(col(Meeting.state).in_(_OPEN_STATES))
+            query = select(Meeting).where(col(Meeting.state).in_(OPEN_STATES))
             if starting_before is not None:
                 query = query.where(col(Meeting.start_at) < starting_before)
             if watching_at is not None:

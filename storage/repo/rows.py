@@ -10,15 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from storage.models import (
-    AuditLog,
-    Delivery,
-    MappingMode,
-    Meeting,
-    MeetingState,
-    UserMapping,
-    Workspace,
-)
+from storage.models import AuditLog, Delivery, Meeting, UserMapping, Workspace
+from storage.vocabulary import MappingMode, MeetingState
 
 __all__ = [
     "REMINDER_PREFIX",

@@ -11,10 +11,11 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import MappingMode, Workspace
+from storage.models import Workspace
 from storage.repo.audit import add_audit_row
 from storage.repo.base import RepositoryBase, insert_for
 from storage.repo.rows import AppSecrets, WorkspaceRow, encode_minutes, workspace_row
+from storage.vocabulary import MappingMode
 
 __all__ = ["WorkspaceQueries", "ensure_workspace_row"]
 

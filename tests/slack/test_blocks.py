@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.rules import LIST_LIMIT
 from bot.slack import blocks
 from bot.slack.blocks import (
     ADMIN_APP_ID,
@@ -22,7 +23,6 @@ from bot.slack.blocks import (
     CANCEL,
     HOST_JOIN,
     JOIN,
-    LIST_MAX,
     MAPPINGS_PAGE,
     MAPPINGS_PAGE_NEXT,
     MAPPINGS_PAGE_PREV,
@@ -551,8 +551,8 @@ def test_list_of_a_hundred_meetings_stays_within_fifty_blocks() -> None:
     cards = [make_card(meeting_id=i, topic=f"Meeting {i}") for i in range(100)]
     message = blocks.render_list(cards, now=NOW)
     assert_within_slack_limits(message)
-    assert len(buttons(message)) == LIST_MAX
-    assert f"{100 - LIST_MAX} more" in json.dumps(message)
+    assert len(buttons(message)) == LIST_LIMIT
+    assert f"{100 - LIST_LIMIT} more" in json.dumps(message)
 
 
 def test_error_shows_problem_and_example() -> None:

@@ -8,17 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands import (
+from bot.commands import CommandError, Schedule, StartNow, parse_command
+from bot.rules import (
     MAX_DAYS_AHEAD,
     MAX_DURATION_MINUTES,
     MAX_INVITEES,
     MAX_TOPIC_LENGTH,
     MIN_DURATION_MINUTES,
     PAST_SLACK,
-    CommandError,
-    Schedule,
-    StartNow,
-    parse_command,
 )
 from bot.slack import blocks
 from bot.slack.blocks import (
@@ -31,7 +28,7 @@ from bot.slack.blocks import (
     AdminSetupForm,
     ScheduleForm,
 )
-from tests.slack.test_blocks import NOW, inputs, submission
+from tests.slack.test_blocks import NOW, START, inputs, submission
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -95,6 +92,90 @@ def test_form_uses_the_commands_scheduling_window(start: datetime, accepted: boo
     form = blocks.read_schedule_modal(submission(epoch=int(start.timestamp())), now=NOW)
 
     assert isinstance(form, ScheduleForm) is accepted
+
+
+def _at(moment: datetime) -> str:
+    """`moment` as the command writes it (read in UTC_ZONE)."""
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+_LONGEST = "x" * MAX_TOPIC_LENGTH
+_PEOPLE = [f"U{n:010d}" for n in range(MAX_INVITEES + 1)]
+
+
+def _with(users: list[str]) -> str:
+    return "with " + " ".join(f"<@{user}>" for user in users)
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "accepted"),
+    [
+        pytest.param(f"{_LONGEST} {_at(START)}", {"topic": _LONGEST}, True, id="topic-at-limit"),
+        pytest.param(
+            f"{_LONGEST}y {_at(START)}", {"topic": _LONGEST + "y"}, False, id="topic-one-over"
+        ),
+        pytest.param(
+            f"Plan {_at(NOW - PAST_SLACK)}",
+            {"epoch": _epoch(NOW - PAST_SLACK)},
+            True,
+            id="start-one-minute-ago",
+        ),
+        pytest.param(
+            f"Plan {_at(NOW - 2 * PAST_SLACK)}",
+            {"epoch": _epoch(NOW - 2 * PAST_SLACK)},
+            False,
+            id="start-two-minutes-ago",
+        ),
+        pytest.param(
+            f"Plan {_at(NOW + timedelta(days=MAX_DAYS_AHEAD))}",
+            {"epoch": _epoch(NOW + timedelta(days=MAX_DAYS_AHEAD))},
+            True,
+            id="start-at-window-end",
+        ),
+        pytest.param(
+            f"Plan {_at(NOW + timedelta(days=MAX_DAYS_AHEAD + 1))}",
+            {"epoch": _epoch(NOW + timedelta(days=MAX_DAYS_AHEAD + 1))},
+            False,
+            id="start-one-day-over",
+        ),
+        pytest.param(
+            f"Plan {_at(START)} {_with(_PEOPLE[:MAX_INVITEES])}",
+            {"users": _PEOPLE[:MAX_INVITEES]},
+            True,
+            id="invitees-at-cap",
+        ),
+        pytest.param(
+            f"Plan {_at(START)} {_with(_PEOPLE)}", {"users": _PEOPLE}, False, id="invitees-one-over"
+        ),
+    ],
+)
+def test_form_and_command_agree_at_each_boundary(
+    text: str, form: dict[str, Any], accepted: bool
+) -> None:
+    by_command = command(text)
+    by_form = blocks.read_schedule_modal(submission(**form), now=NOW)
+
+    assert isinstance(by_command, Schedule) is accepted
+    assert isinstance(by_form, ScheduleForm) is accepted
+    if not accepted:
+        assert isinstance(by_command, CommandError)
+        assert isinstance(by_form, dict)
+        assert len(by_form) == 1  # only the field at its boundary
+
+
+@pytest.mark.parametrize("minutes", DURATION_CHOICES)
+def test_form_offers_only_durations_the_command_accepts(minutes: int) -> None:
+    by_command = command(f"Plan {_at(START)} for {minutes}m")
+    by_form = blocks.read_schedule_modal(submission(duration=str(minutes)), now=NOW)
+
+    assert isinstance(by_command, Schedule)
+    assert by_command.duration_minutes == minutes
+    assert isinstance(by_form, ScheduleForm)
+    assert by_form.duration_minutes == minutes
 
 
 def setup_submission(

@@ -25,7 +25,6 @@ from bot.slack.blocks.answers import (
     render_working,
 )
 from bot.slack.blocks.cards import (
-    LIST_MAX,
     CardState,
     CardView,
     render_cancelled_notice,
@@ -86,7 +85,6 @@ __all__ = [
     "DURATION_CHOICES",
     "HOST_JOIN",
     "JOIN",
-    "LIST_MAX",
     "MAPPINGS_PAGE",
     "MAPPINGS_PAGE_NEXT",
     "MAPPINGS_PAGE_PREV",

@@ -7,11 +7,11 @@ Pure: each `render_*` returns a Message for response_url or chat.postEphemeral.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Final
 
 from slack_sdk.models.blocks import ActionsBlock, Block
 
+from bot.rules import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, NotMappedReason
 from bot.slack.blocks.common import (
     BUTTON_VALUE_MAX,
     TOPIC_BUDGET,
@@ -21,6 +21,7 @@ from bot.slack.blocks.common import (
     clip,
     context,
     escape,
+    format_duration,
     header,
     mention,
     mode_label,
@@ -64,7 +65,9 @@ HELP_TEXT: Final = (
 )
 HELP_TIMES: Final = (
     "Times are read in your Slack time zone: `3pm`, `today 14:30`, `in 2 hours`, "
-    "`next mon 09:30`, `12/24 14:00`, `明天下午3点`. Durations from 15 min to 24 h."
+    "`next mon 09:30`, `12/24 14:00`, `明天下午3点`. "
+    f"Durations from {format_duration(MIN_DURATION_MINUTES)} to "
+    f"{format_duration(MAX_DURATION_MINUTES)}."
 )
 HELP_ADMIN: Final = (
     "*Admin*\n"
@@ -79,19 +82,6 @@ WHOAMI_ID: Final = "Your meeting user ID: `{third_party_id}`"
 WHOAMI_NONE: Final = "You have no meeting user ID yet: {problem}"
 WHOAMI_FALLBACK: Final = "Your meeting user ID: {third_party_id}"
 WHOAMI_FALLBACK_NONE: Final = "You have no meeting user ID yet."
-
-
-class NotMappedReason(StrEnum):
-    """Why /meet cannot act for a user; each has its own advice."""
-
-    EXPLICIT = "explicit"
-    """The workspace maps users explicitly and this one is not mapped."""
-    NO_EMAIL = "no_email"
-    """Email mode, but the Slack profile shows no email (or the scope is missing)."""
-    NOT_CONFIGURED = "not_configured"
-    """No meeting-service app is configured for the workspace."""
-    KEY_UNREADABLE = "key_unreadable"
-    """The workspace's stored app key no longer opens with the server's secret key."""
 
 
 NOT_MAPPED_TEXT: Final = {

@@ -10,7 +10,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Final
 
 from slack_sdk.models.blocks import (
@@ -23,6 +22,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.rules import LIST_LIMIT, MeetingState
 from bot.slack.blocks.common import (
     TOPIC_BUDGET,
     Message,
@@ -44,7 +44,6 @@ from bot.slack.blocks.common import (
 from bot.slack.blocks.ids import CANCEL, HOST_JOIN, JOIN
 
 __all__ = [
-    "LIST_MAX",
     "CardState",
     "CardView",
     "render_cancelled_notice",
@@ -57,7 +56,6 @@ __all__ = [
     "render_thread_started",
 ]
 
-LIST_MAX: Final = 20
 CONFIRM_TOPIC_BUDGET: Final = 150
 
 # --- Copy --------------------------------------------------------------------------------------
@@ -129,13 +127,8 @@ CANCELLED_NOTICE_FALLBACK: Final = "{topic} was cancelled{by}."
 CANCELLED_BY: Final = " by {user}"
 
 
-class CardState(StrEnum):
-    """What the card says about the meeting's life."""
-
-    SCHEDULED = "scheduled"
-    LIVE = "live"
-    ENDED = "ended"
-    CANCELLED = "cancelled"
+CardState = MeetingState
+"""What the card says about the meeting's life: the meeting's own state (bot.rules)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,12 +382,12 @@ def _list_item(card: CardView, now: datetime) -> SectionBlock:
 
 
 def render_list(cards: Sequence[CardView], *, now: datetime) -> Message:
-    """Ephemeral: the caller's upcoming meetings (first LIST_MAX, in the order given)."""
+    """Ephemeral: the caller's upcoming meetings (first LIST_LIMIT, in the order given)."""
     if not cards:
         return as_message(LIST_FALLBACK.format(count=0), [section(LIST_EMPTY)])
     blocks: list[Block] = [header(LIST_TITLE)]
-    blocks += [_list_item(card, now) for card in cards[:LIST_MAX]]
-    if len(cards) > LIST_MAX:
-        blocks.append(context(LIST_MORE.format(count=len(cards) - LIST_MAX)))
+    blocks += [_list_item(card, now) for card in cards[:LIST_LIMIT]]
+    if len(cards) > LIST_LIMIT:
+        blocks.append(context(LIST_MORE.format(count=len(cards) - LIST_LIMIT)))
     blocks.append(context(escape(LIST_FOOTER)))
     return as_message(LIST_FALLBACK.format(count=len(cards)), blocks)

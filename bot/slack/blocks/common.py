@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.commands import MappingMode
+from bot.rules import MappingMode
 
 __all__ = [
     "BUTTON_VALUE_MAX",
@@ -65,14 +65,14 @@ MAPPING_MODES: Final = (
     (MappingMode.SLACK.value, "Slack IDs (TEAM-USER)"),
     (MappingMode.EXPLICIT.value, "Only users an admin mapped"),
 )
-"""(mode, label) of the workspace's user-mapping modes."""
+"""(mode, label) of each of the workspace's user-mapping modes (bot.rules.MappingMode)."""
 
 # --- Slack limits (characters; counted in UTF-16 units to be safe for wide characters) ---------
 
 MAX_BLOCKS: Final = 50
 SECTION_TEXT_MAX: Final = 3000
 TOPIC_BUDGET: Final = 700
-"""Room for an escaped topic: 128 characters of `&` become 640."""
+"""Room for an escaped topic: MAX_TOPIC_LENGTH (128) characters of `&` become 640."""
 SHORT_BUDGET: Final = 200
 INVITEES_BUDGET: Final = 1500
 BUTTON_VALUE_MAX: Final = 2000

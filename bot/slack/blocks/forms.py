@@ -1,15 +1,15 @@
 """The modals: the scheduling form and the workspace setup form, each rendered (views.open
 payload) and read back (its view_submission) side by side.
 
-The form's limits are the /meet grammar's (bot/commands.py): a form accepts what the command
-accepts. Pure: `now` is an argument.
+The form's limits and checks are bot/rules.py's, as the /meet grammar's are: a form accepts what
+the command accepts, and only the wording of a problem is the form's own. Pure: `now` is an
+argument.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from slack_sdk.models.blocks import (
@@ -23,14 +23,17 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.commands import (
-    MAX_DAYS_AHEAD,
+from bot.rules import (
+    DEFAULT_DURATION_MINUTES,
     MAX_INVITEES,
     MAX_TOPIC_LENGTH,
-    PAST_SLACK,
+    ErrorKind,
     Frequency,
     MappingMode,
-    parse_command,
+    duration_problem,
+    invitees_problem,
+    start_problem,
+    topic_problem,
 )
 from bot.slack.blocks.common import (
     MAPPING_MODES,
@@ -67,13 +70,8 @@ __all__ = [
 ]
 
 DURATION_CHOICES: Final = (15, 30, 45, 60, 90, 120, 180, 240)
-"""Minutes offered by the modal; the option value is str(minutes). All lie within the grammar's
-MIN_DURATION_MINUTES..MAX_DURATION_MINUTES (tests/slack/test_forms.py holds it)."""
-DEFAULT_DURATION: Final[int] = (
-    inspect.signature(parse_command).parameters["default_duration"].default
-)
-"""The grammar's default duration, which is the default of parse_command's `default_duration`
-(it has no name of its own yet)."""
+"""Minutes offered by the modal, DEFAULT_DURATION_MINUTES first selected; the option value is
+str(minutes). All pass bot.rules.duration_problem (tests/slack/test_forms.py holds it)."""
 RECURRENCE_CHOICES: Final = (
     ("none", "Does not repeat"),
     (Frequency.DAILY.value, "Every day"),
@@ -120,6 +118,11 @@ FORM_TOPIC_LONG: Final = f"Keep the topic to {MAX_TOPIC_LENGTH} characters."
 FORM_START_MISSING: Final = "Pick a start time."
 FORM_START_PAST: Final = "Pick a time in the future."
 FORM_START_FAR: Final = "Pick a time within the next year."
+FORM_START_PROBLEMS: Final = {
+    ErrorKind.PAST_TIME: FORM_START_PAST,
+    ErrorKind.TOO_FAR_AHEAD: FORM_START_FAR,
+}
+"""The form's words for each answer of bot.rules.start_problem."""
 FORM_DURATION: Final = "Pick a duration."
 FORM_INVITEES: Final = f"Pick at most {MAX_INVITEES} people."
 FORM_RECURRENCE: Final = "Pick how it repeats."
@@ -212,7 +215,7 @@ def render_schedule_modal(
             element=StaticSelectElement(
                 action_id=SCHEDULE_DURATION,
                 options=durations,
-                initial_option=durations[DURATION_CHOICES.index(DEFAULT_DURATION)],
+                initial_option=durations[DURATION_CHOICES.index(DEFAULT_DURATION_MINUTES)],
             ),
         ),
         InputBlock(
@@ -246,23 +249,23 @@ def read_schedule_modal(view: dict[str, Any], *, now: datetime) -> ScheduleForm 
     topic = (_field(values, SCHEDULE_TOPIC).get("value") or "").strip()
     if not topic:
         errors[SCHEDULE_TOPIC] = FORM_TOPIC_EMPTY
-    elif len(topic) > MAX_TOPIC_LENGTH:
+    elif topic_problem(topic) is not None:
         errors[SCHEDULE_TOPIC] = FORM_TOPIC_LONG
     epoch = _field(values, SCHEDULE_START).get("selected_date_time")
     start = None if epoch is None else datetime.fromtimestamp(int(epoch), UTC)
     if start is None:
         errors[SCHEDULE_START] = FORM_START_MISSING
-    # The grammar's grace suits the picker too: it has minute resolution, and the current
+    # The grammar's window suits the picker too: it has minute resolution, and the current
     # minute is not "in the past".
-    elif start < now - PAST_SLACK:
-        errors[SCHEDULE_START] = FORM_START_PAST
-    elif start > now + timedelta(days=MAX_DAYS_AHEAD):
-        errors[SCHEDULE_START] = FORM_START_FAR
+    elif (problem := start_problem(start, now)) is not None:
+        errors[SCHEDULE_START] = FORM_START_PROBLEMS[problem]
     duration = _selected(values, SCHEDULE_DURATION)
-    if duration not in {str(minutes) for minutes in DURATION_CHOICES}:
+    offered = {str(minutes) for minutes in DURATION_CHOICES}
+    if duration not in offered or duration_problem(int(duration)) is not None:
         errors[SCHEDULE_DURATION] = FORM_DURATION
     invitee_ids = tuple(_field(values, SCHEDULE_INVITEES).get("selected_users") or ())
-    if len(invitee_ids) > MAX_INVITEES:  # the select stops at MAX_INVITEES; a forged one may not
+    # The select stops at MAX_INVITEES; a forged submission may not.
+    if invitees_problem(len(invitee_ids)) is not None:
         errors[SCHEDULE_INVITEES] = FORM_INVITEES
     recurrence = _selected(values, SCHEDULE_RECURRENCE) or "none"
     if recurrence not in dict(RECURRENCE_CHOICES):
