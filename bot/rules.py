@@ -1,6 +1,6 @@
 """The product's limits and vocabulary, one home each, and the checks that compare against them.
 
-Pure, stdlib only: the /meet grammar (bot/commands.py), the forms and renderers
+Pure, stdlib only: the /meet grammar (bot/commands/), the forms and renderers
 (bot/slack/blocks/), the service (bot/service/) and storage all import from here, so a limit
 is changed in one place and every surface follows. The checks (`topic_problem`,
 `start_problem`, `duration_problem`, `invitees_problem`) hold each comparison once and answer

@@ -1,6 +1,7 @@
 """What /meet can mean: the typed Commands the grammar produces, and CommandError.
 
-Pure data. The grammar is bot/commands.py (with its parts in bot/commands_*.py); import these
+Pure data. The grammar is the bot/commands package (its parts sit beside this module); import
+these
 names from there.
 """
 

@@ -1,6 +1,6 @@
 """`/meet admin …`: setup, map, unmap, mappings, mapping, reminders, channel, check.
 
-Pure; a part of the /meet grammar (bot/commands.py).
+Pure; a part of the /meet grammar (bot/commands/).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.commands_model import (
+from bot.commands.model import (
     AdminChannel,
     AdminCheck,
     AdminMap,
@@ -20,7 +20,7 @@ from bot.commands_model import (
     Command,
     fail,
 )
-from bot.commands_text import all_digits, channel_id_of, decode, markup_text, plain, user_id_of
+from bot.commands.text import all_digits, channel_id_of, decode, markup_text, plain, user_id_of
 from bot.rules import (
     MAX_MAPPINGS_PAGE,
     MAX_REMINDER_MINUTES,

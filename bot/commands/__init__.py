@@ -4,9 +4,9 @@ Pure: `now` and the user's ZoneInfo are arguments. Slack's `&amp;`/`&lt;`/`&gt;`
 once; rendering escapes again. Every repeat in the patterns is bounded or anchored, and the text
 is capped at MAX_COMMAND_LENGTH, so a parse costs at most a few milliseconds.
 
-The limits and words are bot/rules.py's. The grammar's parts: `commands_model` (the Command
-types and CommandError), `commands_text` (Slack's escaping and markup), `commands_schedule` (the
-schedule form) and `commands_admin` (`admin …`); import every name from here.
+The limits and words are bot/rules.py's. The grammar's parts: `commands.model` (the Command
+types and CommandError), `commands.text` (Slack's escaping and markup), `commands.schedule` (the
+schedule form) and `commands.admin` (`admin …`); import every name from here.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from types import MappingProxyType
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.commands_admin import ADMIN_VERBS, parse_admin
-from bot.commands_model import (
+from bot.commands.admin import ADMIN_VERBS, parse_admin
+from bot.commands.model import (
     AdminChannel,
     AdminCheck,
     AdminMap,
@@ -42,8 +42,8 @@ from bot.commands_model import (
     WhoAmI,
     fail,
 )
-from bot.commands_schedule import DEFAULT_TOPIC, EXAMPLE_SCHEDULE, check_topic, parse_schedule
-from bot.commands_text import PRIVATE_USE, WHITESPACE, all_digits, plain
+from bot.commands.schedule import DEFAULT_TOPIC, EXAMPLE_SCHEDULE, check_topic, parse_schedule
+from bot.commands.text import PRIVATE_USE, WHITESPACE, all_digits, plain
 from bot.rules import (
     DEFAULT_DURATION_MINUTES,
     MAX_COMMAND_LENGTH,

@@ -1,7 +1,7 @@
 """The schedule form of /meet: `<topic> <when> [for <dur>] [with @a @b …] [every …]`, read
 into a Schedule (or NoTimeFound) and checked against bot/rules.py.
 
-Pure; a part of the /meet grammar (bot/commands.py).
+Pure; a part of the /meet grammar (bot/commands/).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from itertools import islice
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.commands_model import NoTimeFound, Recurrence, Schedule, fail
-from bot.commands_text import SENTINEL, read_markup, shown
+from bot.commands.model import NoTimeFound, Recurrence, Schedule, fail
+from bot.commands.text import SENTINEL, read_markup, shown
 from bot.rules import (
     MAX_DURATION_MINUTES,
     MAX_INVITEES,

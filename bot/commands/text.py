@@ -1,7 +1,7 @@
 """Slack's command text, decoded: entities, markup (<@U1|name>, <#C1|name>, <!here>, links)
 and the user and channel IDs the admin commands take.
 
-Pure; a part of the /meet grammar (bot/commands.py).
+Pure; a part of the /meet grammar (bot/commands/).
 """
 
 from __future__ import annotations
