@@ -1,8 +1,7 @@
 """What /meet can mean: the typed Commands the grammar produces, and CommandError.
 
 Pure data. The grammar is the bot/commands package (its parts sit beside this module); import
-these
-names from there.
+these names from there.
 """
 
 from __future__ import annotations
