@@ -1,11 +1,12 @@
 """Background jobs (APScheduler 3, in every process): deliver what is owed, follow live status,
-and post cards that could not be posted.
+and post cards that could not be posted. Platform-neutral: the chat side is a `ChatPoster`
+(bot.service.ports; Slack's is bot.slack.poster).
 
 The database holds what is owed; APScheduler only says when to look (its memory job store
 holds nothing that matters). Exactly-once posting: a delivery is leased to one worker
 (`claim_due`), the lease is renewed right before the post (a compare-and-set on the claimant),
-the post runs inside the lease, and every post carries its delivery id in Slack message
-metadata, so a worker that takes over a post of unknown outcome finds it instead of posting
+the post runs inside the lease, and every post carries its delivery id (Slack: in message
+metadata), so a worker that takes over a post of unknown outcome finds it instead of posting
 again. Live-status changes are applied by the service and then handed to the listeners
 (`add_listener`): the card updater here, and whatever else wants them (Slack Calls).
 """
@@ -18,20 +19,15 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.huawei.webhook import MeetingPush
 from bot.metrics import Metrics
 from bot.service import (
-    ENDED,
-    STARTED,
     DeliveryQueue,
     Fate,
     MeetingService,
@@ -40,11 +36,20 @@ from bot.service import (
     delivery_fate,
     superseded,
 )
-from bot.slack import blocks
-from bot.slack.notifier import NOT_IN_CHANNEL, Notifier, card_view
-from storage.repo import REMINDER_PREFIX, ClaimedDelivery, DeliveryRow, MeetingRow
+from bot.service.ports import (
+    REMINDER_PREFIX,
+    ChannelGoneError,
+    ChatPoster,
+    ClaimedDelivery,
+    DeliveryRow,
+    MeetingPush,
+    MeetingRow,
+    PostError,
+    PostRefusedError,
+    PostUnknownError,
+)
 
-__all__ = ["Scheduler", "StatusListener", "posting_channel", "render_delivery", "worker_name"]
+__all__ = ["Scheduler", "StatusListener", "posting_channel", "worker_name"]
 
 log = logging.getLogger(__name__)
 
@@ -72,26 +77,6 @@ def posting_channel(delivery: DeliveryRow, meeting: MeetingRow) -> str:
     """Where a delivery goes: the reminder channel it was created for, else the meeting's."""
     chosen = (delivery.payload or {}).get("channel")
     return chosen if isinstance(chosen, str) and chosen else meeting.channel_id or ""
-
-
-def render_delivery(delivery: DeliveryRow, meeting: MeetingRow, now: datetime) -> dict[str, Any]:
-    """The message a delivery posts; reminders say the real time left as of `now`."""
-    card = card_view(meeting)
-    payload = delivery.payload or {}
-    if delivery.kind.startswith(REMINDER_PREFIX):
-        minutes = int(delivery.kind.removeprefix(REMINDER_PREFIX))
-        return blocks.render_reminder(
-            replace(card, start=delivery.occurrence), minutes_before=minutes, now=now
-        )
-    if delivery.kind == STARTED:
-        participants = payload.get("participants")
-        return blocks.render_thread_started(
-            card, participants if isinstance(participants, int) else None
-        )
-    if delivery.kind == ENDED:
-        lasted = payload.get("lasted_minutes")
-        return blocks.render_thread_ended(card, lasted if isinstance(lasted, int) else 0)
-    raise ValueError(f"unknown delivery kind {delivery.kind!r}")
 
 
 @dataclass(slots=True)
@@ -145,7 +130,7 @@ class Scheduler:
         *,
         service: MeetingService,
         deliveries: DeliveryQueue,
-        notifier: Notifier,
+        poster: ChatPoster,
         listeners: Sequence[StatusListener] = (),
         worker_id: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -154,7 +139,7 @@ class Scheduler:
         self._metrics = metrics
         self._service = service
         self._deliveries = deliveries
-        self._notifier = notifier
+        self._poster = poster
         self._clock = clock
         self._lease = settings.claim_seconds
         # A post gets what is left of its freshly renewed lease, minus this margin, so it
@@ -250,10 +235,10 @@ class Scheduler:
         if not meeting.message_ts or not meeting.channel_id:
             return
         try:
-            await self._notifier.update_card(meeting)
-        except SlackApiError as exc:
+            await self._poster.show_state(meeting)
+        except PostRefusedError as exc:
             # The next start/end post repairs it (it compares card_state with the state).
-            log.warning("card of meeting %s not updated: %s", meeting.id, exc.response.get("error"))
+            log.warning("card of meeting %s not updated: %s", meeting.id, exc.reason)
             return
         await self._service.card_shown(meeting)
 
@@ -317,20 +302,20 @@ class Scheduler:
         if delivery.posting_at is not None:
             # An earlier attempt began posting and never recorded the outcome.
             try:
-                found = await self._notifier.find_delivery(
+                found = await self._poster.find_due(
                     channel=channel,
                     delivery_id=delivery.id,
                     oldest=delivery.posting_at - LOOKUP_SLACK,
-                    thread_ts=thread,
+                    thread=thread,
                 )
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            except (PostError, TimeoutError) as exc:
                 await self._failed(delivery, f"lookup failed: {_error(exc)}", posted=None)
                 return False
             if found is not None:
                 await self._sent.sent(delivery, found)
                 return False
         try:
-            async with self._notifier.paced(channel):
+            async with self._poster.turn(channel):
                 now = self._clock()
                 until = delivery.claimed_until
                 if until is None or (until - now).total_seconds() < self._lease / 2:
@@ -340,19 +325,18 @@ class Scheduler:
                     if until is None:
                         return False  # taken over by another worker, or sent/withdrawn
                     now = self._clock()
-                message = render_delivery(delivery, meeting, now)
                 async with asyncio.timeout((until - now).total_seconds() - self._margin):
-                    ts = await self._notifier.post_delivery(
-                        channel=channel, message=message, delivery_id=delivery.id, thread_ts=thread
+                    ts = await self._poster.post_due(
+                        delivery, meeting, channel=channel, now=now, thread=thread
                     )
-        except SlackApiError as exc:
-            # Slack answered, so nothing was posted.
-            if exc.response.get("error") in NOT_IN_CHANNEL:
-                await self._deliveries.drop(delivery, worker_id=self.worker_id, reason=_error(exc))
-            else:
-                await self._failed(delivery, _error(exc), posted=False)
+        except ChannelGoneError as exc:
+            await self._deliveries.drop(delivery, worker_id=self.worker_id, reason=exc.reason)
             return False
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except PostRefusedError as exc:
+            # The platform answered, so nothing was posted.
+            await self._failed(delivery, exc.reason, posted=False)
+            return False
+        except (PostUnknownError, TimeoutError) as exc:
             await self._failed(delivery, f"outcome unknown: {_error(exc)}", posted=None)
             return False
         if not await self._sent.sent(delivery, ts):
@@ -376,12 +360,12 @@ class Scheduler:
     # --- cards ----------------------------------------------------------------------------
 
     async def repair_cards(self) -> int:
-        """Post the cards of meetings whose card never reached Slack; how many were posted."""
+        """Post the cards of meetings whose card never reached the chat; how many were posted."""
         posted = 0
         for meeting in await self._service.meetings_without_card(older_than=self._card_grace):
             try:
-                ts = await self._notifier.post_card(meeting)
-            except SlackApiError as exc:
+                ts = await self._poster.post_card(meeting)
+            except PostRefusedError as exc:
                 log.warning("card of meeting %s still not posted: %s", meeting.id, exc)
                 continue
             except Exception:  # one meeting's trouble must not hold back the others' cards
@@ -396,6 +380,6 @@ class Scheduler:
 
 
 def _error(exc: BaseException) -> str:
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or "slack_error")
+    if isinstance(exc, PostError):
+        return exc.reason
     return type(exc).__name__

@@ -9,25 +9,15 @@ signed requests only), `GET /healthz`, `POST /hcm/events` (the vendor's meeting 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import aiohttp
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import (
-    to_async_bolt_request,
-    to_starlette_response,
-)
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -43,6 +33,7 @@ from bot.huawei.webhook import (
     NONCE_TTL,
     MalformedPushError,
     MeetingPush,
+    PushKind,
     RejectedPushError,
     verify_push,
 )
@@ -52,7 +43,9 @@ from bot.service import DeliveryQueue, MeetingService, StatusChange
 from bot.slack.app import build_app
 from bot.slack.calls import SlackCalls
 from bot.slack.directory import SlackDirectory
-from bot.slack.notifier import Notifier, web_client
+from bot.slack.http import SLACK_BODY_LIMIT, BoltApp, SlackEvents, socket_connection
+from bot.slack.notifier import Notifier, web_clients
+from bot.slack.poster import SlackPoster
 from bot.slack.priority import AckGate
 from storage.db import create_engine, session_factory, upgrade
 from storage.repo import Repository
@@ -60,23 +53,17 @@ from storage.secrets import SecretBox, load_or_create_key
 
 __all__ = [
     "HCM_BODY_LIMIT",
-    "SLACK_BODY_LIMIT",
     "BodyTooLargeError",
     "World",
     "build_http_app",
     "read_body",
-    "slack_refusal",
     "world",
 ]
 
 log = logging.getLogger(__name__)
 
-SLACK_BODY_LIMIT: Final = 1024 * 1024
-"""Bytes; Slack's largest requests (a modal's submitted state) are tens of KiB."""
 HCM_BODY_LIMIT: Final = 64 * 1024
 """Bytes; a vendor push is well under 1 KiB."""
-SLACK_MAX_SKEW: Final = 5 * 60
-"""Seconds a Slack request timestamp may be off (Slack's own rule, as Bolt applies it)."""
 _NUMBER: Final = re.compile(r"[0-9]{1,18}")
 
 
@@ -87,7 +74,7 @@ class World:
     settings: Settings
     engine: AsyncEngine
     service: MeetingService
-    bolt: AsyncApp
+    bolt: BoltApp
     scheduler: Scheduler
     repo: Repository
 
@@ -124,10 +111,10 @@ async def world(
         )
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     async with (
-        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session,
+        web_clients(token, settings.slack_api_url) as clients,
         HuaweiMeetingClient(settings.hcm_base_url) as meetings,
     ):
-        slack = web_client(token, settings.slack_api_url, session=session)
+        slack = clients.answers
         service = MeetingService(
             settings=settings, repo=repo, meetings=meetings, directory=SlackDirectory(slack)
         )
@@ -140,14 +127,11 @@ async def world(
             gate=gate,
             prepare_card=prepare_card,
         )
-        posting = web_client(
-            token, settings.slack_api_url, session=session, retry_connection_errors=False
-        )
         scheduler = Scheduler(
             settings,
             service=service,
             deliveries=DeliveryQueue(repo),
-            notifier=Notifier(posting, prepare_card=prepare_card),
+            poster=SlackPoster(clients.posts, prepare_card=prepare_card),
             listeners=[*listeners, *([calls.on_status] if calls else [])],
             metrics=metrics,
         )
@@ -196,33 +180,6 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def slack_refusal(
-    headers: Mapping[str, str], body: bytes, *, secret: str, now: float
-) -> str | None:
-    """Why a request is not a fresh one signed by Slack (one short phrase), or None if it is.
-
-    `headers` must be case-insensitive (Starlette's are); `now` is the Unix time.
-    """
-    timestamp = headers.get("x-slack-request-timestamp")
-    signature = headers.get("x-slack-signature")
-    if not timestamp or not signature:
-        return "unsigned"
-    sent = _number(timestamp)
-    if sent is None:
-        return "malformed timestamp"
-    if abs(now - sent) > SLACK_MAX_SKEW:
-        return "stale timestamp"
-    try:
-        text = body.decode()
-    except UnicodeDecodeError:
-        return "body is not UTF-8"
-    expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=text)
-    # bytes: compare_digest refuses str with non-ASCII characters
-    if expected is None or not hmac.compare_digest(expected.encode(), signature.encode()):
-        return "bad signature"
-    return None
-
-
 def _refused(what: str, status: int, reason: str, request: Request, size: int) -> Response:
     """Answer a refused request, logging one line about it: never its body."""
     client = request.client.host if request.client else "unknown"
@@ -257,12 +214,8 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
             if settings.slack_app_token is None:
                 raise ConfigError("missing setting SLACK_APP_TOKEN")
             token = settings.slack_app_token.get_secret_value()
-            socket = AsyncSocketModeHandler(built.bolt, token)
-            await socket.connect_async()  # type: ignore[no-untyped-call]  # Bolt leaves it untyped
-            try:
+            async with socket_connection(built.bolt, token):
                 yield
-            finally:
-                await socket.close_async()  # type: ignore[no-untyped-call]
 
     async def metrics_text(_: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
@@ -291,9 +244,9 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
             return _refused("vendor push", 400, str(exc), request, len(body))
         except RejectedPushError as exc:
             return _refused("vendor push", 401, str(exc), request, len(body))
-        if push.event == "meeting.verify":
+        if push.kind is PushKind.VERIFY:
             return JSONResponse({"event": push.event, "nonce": push.nonce})
-        if push.event in ("meeting.started", "meeting.end", "meeting.conclude"):
+        if push.kind in (PushKind.STARTED, PushKind.ENDED):
             await state["world"].scheduler.apply_push(push)
         return Response(status_code=200)
 
@@ -304,44 +257,29 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
     ]
     if not socket_mode:
         settings.require("slack_signing_secret")
-        slack_events = _slack_events(settings, state, gate, metrics)
-        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+        events = SlackEvents(settings, lambda: state["world"].bolt, gate=gate, metrics=metrics)
+        guarded = _guarded("Slack request", SLACK_BODY_LIMIT, events.refusal, events.dispatch)
+        routes.append(Route("/slack/events", events.acked(guarded), methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def _slack_events(
-    settings: Settings, state: Mapping[str, World], gate: AckGate, metrics: Metrics
+def _guarded(
+    what: str,
+    limit: int,
+    refusal: Callable[[Request, bytes], str | None],
+    handle: Callable[[Request, bytes], Awaitable[Response]],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """`POST /slack/events`: a request signed with the signing secret, of at most
-    SLACK_BODY_LIMIT bytes, goes on to Bolt (which checks the signature again)."""
-    secret = (
-        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    )
+    """An endpoint that reads at most `limit` bytes of body (413 past it), refuses the
+    request if `refusal` names a reason (401), and hands the rest to `handle`."""
 
     async def answer(request: Request) -> Response:
         try:
-            body = await read_body(request, SLACK_BODY_LIMIT)
+            body = await read_body(request, limit)
         except BodyTooLargeError as exc:
-            return _refused("Slack request", 413, "body too large", request, exc.size)
-        reason = slack_refusal(request.headers, body, secret=secret, now=time.time())
+            return _refused(what, 413, "body too large", request, exc.size)
+        reason = refusal(request, body)
         if reason is not None:
-            return _refused("Slack request", 401, reason, request, len(body))
-        bolt = state["world"].bolt
-        return to_starlette_response(
-            await bolt.async_dispatch(to_async_bolt_request(request, body))
-        )
+            return _refused(what, 401, reason, request, len(body))
+        return await handle(request, body)
 
-    async def slack_events(request: Request) -> Response:
-        gate.enter()
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await answer(request)
-            status = response.status_code
-            return response
-        finally:
-            gate.leave()
-            metrics.observe("meetbot_slack_ack_seconds", time.perf_counter() - started)
-            metrics.inc("meetbot_slack_requests_total", status=str(status))
-
-    return slack_events
+    return answer

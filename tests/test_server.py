@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import Headers
 
-from bot.server import slack_refusal
+from bot.slack.http import slack_refusal
 from tests.fakes.slack_api import signed_headers
 
 SECRET = "signing-secret"

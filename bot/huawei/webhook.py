@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any, Final
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "MalformedPushError",
     "MeetingPush",
     "PushError",
+    "PushKind",
     "RejectedPushError",
     "push_signature",
     "verify_push",
@@ -34,6 +36,25 @@ NONCE_TTL: Final = 2 * MAX_AGE
 """How long a nonce is remembered: a push is accepted from MAX_AGE before its timestamp until
 MAX_AGE after it, so its nonce must outlive that whole window."""
 VERIFY: Final = "meeting.verify"
+
+
+class PushKind(Enum):
+    """What a push means to the bot, whatever the vendor calls it on the wire."""
+
+    VERIFY = "verify"
+    """The vendor checks the subscription: answer with the event and the nonce."""
+    STARTED = "started"
+    ENDED = "ended"
+    OTHER = "other"
+    """Anything else the vendor pushes: accepted and ignored."""
+
+
+_KINDS: Final = {
+    VERIFY: PushKind.VERIFY,
+    "meeting.started": PushKind.STARTED,
+    "meeting.end": PushKind.ENDED,
+    "meeting.conclude": PushKind.ENDED,
+}
 
 
 class PushError(Exception):
@@ -62,6 +83,11 @@ class MeetingPush:
     meeting_id: str | None
     meeting_uuid: str | None
     cycle_sub_id: str | None
+
+    @property
+    def kind(self) -> PushKind:
+        """What the event means: `event` is the vendor's own name for it."""
+        return _KINDS.get(self.event, PushKind.OTHER)
 
 
 def push_signature(key: str, *, app_id: str, timestamp: str, nonce: str, event_info: str) -> str:

@@ -1,20 +1,35 @@
 """What the service is given and hands back across its edges: who asked (`Invocation`), who a
-chat user is (`Profile`, from a `Directory`), and the recorded rows it returns."""
+chat user is (`Profile`, from a `Directory`), the recorded rows it returns, the vendor's
+pushed events as they mean to it (`MeetingPush`, `PushKind`), and what the scheduler needs
+from a chat platform to post (`ChatPoster`, with its outcomes `PostError` …)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from storage.repo import ClaimedDelivery, DeliveryRow, MeetingRow
+from bot.huawei.errors import MeetingServiceError
+from bot.huawei.webhook import MeetingPush, PushKind
+from storage.repo import REMINDER_PREFIX, ClaimedDelivery, DeliveryRow, MeetingRow
 
 __all__ = [
+    "REMINDER_PREFIX",
+    "ChannelGoneError",
+    "ChatPoster",
     "ClaimedDelivery",
     "DeliveryRow",
     "Directory",
     "Invocation",
+    "MeetingPush",
     "MeetingRow",
+    "MeetingServiceError",
+    "PostError",
+    "PostRefusedError",
+    "PostUnknownError",
     "Profile",
+    "PushKind",
 ]
 
 
@@ -53,3 +68,66 @@ class Invocation:
     team_id: str
     user_id: str
     channel_id: str
+
+
+class PostError(Exception):
+    """A post, look-up or card update that did not happen as asked. `reason` is one short
+    word for the log and the delivery row: the platform's error code, or the kind of
+    transport failure."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PostRefusedError(PostError):
+    """The platform answered with an error: nothing was posted."""
+
+
+class ChannelGoneError(PostRefusedError):
+    """Refused for good: the bot cannot post there (not a member, channel gone or archived)."""
+
+
+class PostUnknownError(PostError):
+    """No answer (a dropped connection): the post may or may not have happened."""
+
+
+class ChatPoster(Protocol):
+    """What the scheduler needs from a chat platform (Slack: `bot.slack.poster`).
+
+    Channels and messages are named by the platform's own ids: `channel` is where a post
+    goes, `thread` the message (a meeting's card) a post replies under, None for a post of
+    its own. A scheduled post is tagged with its delivery id, so that after a post of unknown
+    outcome `find_due` finds it instead of it being posted twice. Besides the errors named
+    below, any call may raise TimeoutError (no answer in time: outcome unknown).
+    """
+
+    def turn(self, channel: str) -> AbstractAsyncContextManager[None]:
+        """`async with poster.turn(channel):` waits for the channel's next posting slot
+        (pacing); the slot is used when the block exits."""
+
+    async def find_due(
+        self, *, channel: str, delivery_id: int, oldest: datetime, thread: str | None = None
+    ) -> str | None:
+        """The message id of an earlier post of this delivery at or after `oldest`, if the
+        platform has one. Raises PostError."""
+
+    async def post_due(
+        self,
+        delivery: DeliveryRow,
+        meeting: MeetingRow,
+        *,
+        channel: str,
+        now: datetime,
+        thread: str | None = None,
+    ) -> str:
+        """Post a claimed delivery as of `now` (not paced here: call it inside `turn`),
+        tagged with its id; its message id. Raises ChannelGoneError, PostRefusedError or
+        PostUnknownError."""
+
+    async def show_state(self, meeting: MeetingRow) -> None:
+        """Re-render the meeting's posted card in its current state. Raises PostRefusedError."""
+
+    async def post_card(self, meeting: MeetingRow) -> str | None:
+        """Post the meeting's card in its channel; its message id, or None if the bot cannot
+        post there. Raises PostRefusedError."""

@@ -12,10 +12,9 @@ from typing import Final
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.errors import MeetingServiceError
 from bot.huawei.models import AppCredentials, Conference
-from bot.huawei.webhook import MeetingPush
 from bot.service.deliveries import ENDED, STARTED
 from bot.service.identity import Identity, NotConfigured
-from bot.service.ports import MeetingRow
+from bot.service.ports import MeetingPush, MeetingRow, PushKind
 from bot.service.status import (
     HISTORY_GRACE,
     Decision,
@@ -137,7 +136,7 @@ class Tracker:
         return changes
 
     async def apply_push(self, push: MeetingPush) -> list[StatusChange]:
-        """Apply a verified vendor event (started / end / conclude) like the poll would.
+        """Apply a verified vendor event (started, ended) like the poll would.
 
         The push names the app and the conference ID; every open meeting with that ID in a
         workspace using that app is affected (another app's conference IDs are its own).
@@ -151,11 +150,9 @@ class Tracker:
         )
         for meeting in await self._of_app(found, push.app_id):
             decision: Decision | None = None
-            if push.event == "meeting.started" and meeting.state is MeetingState.SCHEDULED:
+            if push.kind is PushKind.STARTED and meeting.state is MeetingState.SCHEDULED:
                 decision = Decision(StatusKind.STARTED, started_at=push.event_time)
-            elif push.event in ("meeting.end", "meeting.conclude") and (
-                meeting.state is MeetingState.LIVE
-            ):
+            elif push.kind is PushKind.ENDED and meeting.state is MeetingState.LIVE:
                 decision = Decision(
                     StatusKind.ENDED,
                     started_at=meeting.started_at or meeting.start_at,

@@ -14,11 +14,10 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.huawei.errors import MeetingServiceError
 from bot.service import MeetingService, StatusChange, StatusKind
+from bot.service.ports import MeetingRow, MeetingServiceError
 from bot.slack.blocks import format_meeting_id
 from bot.slack.notifier import Notifier
-from storage.repo import MeetingRow
 
 __all__ = ["SlackCalls", "external_id"]
 

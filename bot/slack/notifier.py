@@ -1,5 +1,5 @@
-"""Posting and updating meetbot's Slack messages: cards, host details, invitations, and the
-scheduler's deliveries (tagged with their delivery id in message metadata, paced per channel).
+"""Posting and updating meetbot's Slack messages: cards, host details, invitations (the
+scheduler's posts: bot.slack.poster), and the Web API client they go through.
 
 The Web API client carries slack_sdk's retry handlers, so 429 answers are waited out
 (Retry-After) and dropped connections retried before anything here sees an error.
@@ -7,12 +7,10 @@ The Web API client carries slack_sdk's retry handlers, so 429 answers are waited
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -24,80 +22,24 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.service.ports import MeetingRow
 from bot.slack import blocks
 from bot.slack.blocks import CardState, CardView
-from storage.repo import MeetingRow
 
 __all__ = [
-    "DELIVERY_EVENT",
-    "ChannelPacer",
+    "NOT_IN_CHANNEL",
+    "CardHook",
     "Notifier",
+    "WebClients",
     "card_view",
-    "delivery_metadata",
     "is_slack_response_url",
     "web_client",
+    "web_clients",
 ]
 
 log = logging.getLogger(__name__)
 
 NOT_IN_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
-DELIVERY_EVENT: Final = "meetbot_delivery"
-"""Message metadata event type of every scheduled post; its payload names the delivery id."""
-HISTORY_PAGE: Final = 200
-HISTORY_PAGES: Final = 10
-"""How far back a lookup pages (2 000 messages): far more than a channel gets in a lease."""
-
-
-def delivery_metadata(delivery_id: int) -> dict[str, Any]:
-    """The message metadata that ties a Slack post to its delivery row."""
-    return {"event_type": DELIVERY_EVENT, "event_payload": {"delivery_id": delivery_id}}
-
-
-def _delivery_id(message: dict[str, Any]) -> int | None:
-    metadata = message.get("metadata")
-    if not isinstance(metadata, dict) or metadata.get("event_type") != DELIVERY_EVENT:
-        return None
-    payload = metadata.get("event_payload")
-    value = payload.get("delivery_id") if isinstance(payload, dict) else None
-    return value if isinstance(value, int) else None
-
-
-class ChannelPacer:
-    """About one post per `interval` seconds per channel; different channels never wait on
-    each other. Turns in one channel are taken in arrival order (asyncio.Lock is FIFO)."""
-
-    def __init__(
-        self, interval: float = 1.0, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._next: dict[str, float] = {}
-
-    @asynccontextmanager
-    async def turn(self, channel: str) -> AsyncIterator[None]:
-        """Wait for the channel's next slot; the slot is used when the block exits."""
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            wait = self._next.get(channel, 0.0) - self._clock()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            try:
-                yield
-            finally:
-                self._next[channel] = self._clock() + self._interval
-        self._forget_idle()
-
-    def _forget_idle(self) -> None:
-        if len(self._locks) < 1000:
-            return
-        now = self._clock()
-        for channel in [c for c, t in self._next.items() if t < now]:
-            lock = self._locks.get(channel)
-            if lock is not None and not lock.locked():
-                del self._locks[channel], self._next[channel]
-
-
 SLACK_HOOKS_HOST: Final = "hooks.slack.com"
 
 
@@ -125,8 +67,9 @@ def web_client(
     """The Web API client: waits out 429s and retries dropped connections.
 
     Pass a long-lived `session`: without one slack_sdk opens a new connection per call.
-    `retry_connection_errors=False` is for the scheduler: a post retried blindly after a
-    dropped connection could be posted twice; it finds out through message metadata instead.
+    `retry_connection_errors=False` is for the scheduler's posts (bot.slack.poster): a post
+    retried blindly after a dropped connection could be posted twice; it finds out through
+    message metadata instead.
     """
     handlers: list[Any] = [AsyncRateLimitErrorRetryHandler(max_retry_count=5)]
     if retry_connection_errors:
@@ -134,6 +77,26 @@ def web_client(
     return AsyncWebClient(
         token=token, base_url=base_url, session=session, timeout=10, retry_handlers=handlers
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WebClients:
+    """A process's Web API clients, sharing one HTTP session."""
+
+    answers: AsyncWebClient
+    """For answers, cards and lookups of users: retries dropped connections."""
+    posts: AsyncWebClient
+    """For the scheduler's posts: does not (see `web_client`)."""
+
+
+@asynccontextmanager
+async def web_clients(token: str, base_url: str) -> AsyncIterator[WebClients]:
+    """Open the process's HTTP session to Slack and its two clients; close it on exit."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+        yield WebClients(
+            answers=web_client(token, base_url, session=session),
+            posts=web_client(token, base_url, session=session, retry_connection_errors=False),
+        )
 
 
 def card_view(meeting: MeetingRow, *, cancelled_by: str | None = None) -> CardView:
@@ -171,75 +134,11 @@ class Notifier:
         self,
         client: AsyncWebClient,
         *,
-        pacer: ChannelPacer | None = None,
         prepare_card: CardHook | None = None,
     ) -> None:
         self._client = client
-        self._pacer = pacer or ChannelPacer()
         self._prepare_card = prepare_card
         """Run on a meeting just before its card is first posted (Slack Calls attaches here)."""
-
-    def paced(self, channel: str) -> AbstractAsyncContextManager[None]:
-        """`async with notifier.paced(channel):` waits for the channel's next posting slot."""
-        return self._pacer.turn(channel)
-
-    async def post_delivery(
-        self,
-        *,
-        channel: str,
-        message: dict[str, Any],
-        delivery_id: int,
-        thread_ts: str | None = None,
-    ) -> str:
-        """Post a scheduled message tagged with its delivery id; its ts. Not paced here:
-        call it inside `paced(channel)`. Raises SlackApiError (429s already waited out)."""
-        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        response = await self._client.chat_postMessage(
-            channel=channel,
-            unfurl_links=False,
-            metadata=delivery_metadata(delivery_id),
-            **extra,
-            **message,
-        )
-        return str(response["ts"])
-
-    async def find_delivery(
-        self,
-        *,
-        channel: str,
-        delivery_id: int,
-        oldest: datetime,
-        thread_ts: str | None = None,
-    ) -> str | None:
-        """The ts of an earlier post of this delivery at or after `oldest`, if Slack has one.
-
-        Thread replies are looked up with conversations.replies, channel posts with
-        conversations.history; both carry metadata only with include_all_metadata.
-        """
-        cursor: str | None = None
-        for _ in range(HISTORY_PAGES):
-            args: dict[str, Any] = {
-                "channel": channel,
-                "oldest": f"{oldest.timestamp():.6f}",
-                "limit": HISTORY_PAGE,
-                "include_all_metadata": True,
-            }
-            if cursor:
-                args["cursor"] = cursor
-            if thread_ts:
-                page = await self._client.conversations_replies(ts=thread_ts, **args)
-            else:
-                page = await self._client.conversations_history(**args)
-            for message in page.get("messages") or []:
-                if isinstance(message, dict) and _delivery_id(message) == delivery_id:
-                    return str(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return None
-        log.warning(
-            "delivery %s: lookup in %s stopped after %s pages", delivery_id, channel, HISTORY_PAGES
-        )
-        return None
 
     async def post_card(self, meeting: MeetingRow) -> str | None:
         """Post the meeting's card in its channel; its ts, or None if the bot can't post there."""
