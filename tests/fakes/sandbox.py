@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import ssl
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,17 @@ import httpx
 from bot.huawei.sandbox import Sandbox, SandboxApp, make_self_signed_cert
 from tests.fakes.asgi_server import serve_asgi
 
-__all__ = ["RunningSandbox", "running_sandbox"]
+__all__ = ["RunningSandbox", "frozen_clock", "running_sandbox"]
+
+
+def frozen_clock(at: float | None = None) -> Callable[[], float]:
+    """A sandbox clock that stands still at `at` (default: now) and moves only by `advance`.
+
+    Vendor times (a session's start and end, to the minute) then follow the test's steps
+    exactly, whatever the machine's speed: start, `advance(30 * 60)`, end lasts 30 minutes.
+    """
+    frozen = time.time() if at is None else at
+    return lambda: frozen
 
 
 @dataclass(frozen=True)
