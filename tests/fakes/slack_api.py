@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -114,9 +115,15 @@ class FakeSlack:
                     raise AssertionError(f"no held call to {method}")
                 self._changed.wait(left)
 
-    def wait_idle(self, timeout: float = 30) -> None:
+    def wait_idle(self, url: str | None = None, timeout: float = 30) -> None:
         """Block until no request is being handled (every request that reached the handlers
-        has been recorded and answered, or dropped)."""
+        has been recorded and answered, or dropped).
+
+        With the fake's `url`, one request of our own is answered first: bytes a client sent
+        before that (say, a process that has since exited) have reached a handler by then.
+        """
+        if url is not None:
+            httpx.get(f"{url}/_calls", params={"method": "-"}, timeout=timeout).raise_for_status()
         deadline = time.monotonic() + timeout
         with self._changed:
             while self._in_flight:
