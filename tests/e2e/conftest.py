@@ -169,9 +169,14 @@ def make_settings(
     return Settings(**values)
 
 
+def serve_sandbox(**sandbox_kwargs: Any) -> contextlib.AbstractContextManager[RunningSandbox]:
+    """The vendor sandbox with the e2e app (`clock=frozen_clock()` for exact vendor times)."""
+    return running_sandbox(SandboxApp(APP_ID, APP_KEY), **sandbox_kwargs)
+
+
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(SandboxApp(APP_ID, APP_KEY)) as running:
+    with serve_sandbox() as running:
         yield running
 
 

@@ -26,15 +26,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.huawei.sandbox import SandboxApp
 from bot.slack.blocks import format_duration
 from storage.models import MeetingState
 from storage.repo import DeliveryRow, NewDelivery
 from tests.conftest import Database
-from tests.e2e.conftest import APP_ID, APP_KEY, Bot, running_bot
+from tests.e2e.conftest import APP_ID, Bot, running_bot, serve_sandbox
 from tests.e2e.inside import POLL_JOB, TICK_JOB
 from tests.e2e.scheduling import eventually, now, repository, seed
-from tests.fakes.sandbox import RunningSandbox, frozen_clock, running_sandbox
+from tests.fakes.sandbox import RunningSandbox, frozen_clock
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.fakes.vendor_push import push_body
 
@@ -44,7 +43,7 @@ StartBot = Callable[..., AbstractContextManager[Bot]]
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
     """The vendor sandbox on a clock that moves only when a test advances it."""
-    with running_sandbox(SandboxApp(APP_ID, APP_KEY), clock=frozen_clock()) as running:
+    with serve_sandbox(clock=frozen_clock()) as running:
         yield running
 
 
