@@ -291,9 +291,10 @@ async def test_posting_is_paced_per_channel_and_channels_do_not_wait(
                     start=t0 + timedelta(minutes=10),
                     reminders=[(10, t0)],
                 )
-            # The quiet channel posts while the busy channel's first post is still unanswered
-            # (one pacer for all channels would hold it back until that post timed out, ~29 s).
-            await asyncio.to_thread(slack.wait_held, "chat.postMessage", 2, 20)
+            # The quiet channel posts while the busy channel's first post is still unanswered,
+            # which takes milliseconds. One pacer for all channels would let it in only once
+            # that post gave up: after the bot's 15 s HTTP timeout and a 1 s slot, >= 16 s.
+            await asyncio.to_thread(slack.wait_held, "chat.postMessage", 2, 12)
             in_flight = [c.args["channel"] for c in slack.calls_to("chat.postMessage")]
             assert sorted(in_flight) == ["CBUSY", "CQUIET"]
             slack.release("chat.postMessage")

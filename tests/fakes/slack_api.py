@@ -112,7 +112,9 @@ class FakeSlack:
             while self._held[method] < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"no held call to {method}")
+                    raise AssertionError(
+                        f"{self._held[method]} call(s) to {method} held, expected {count}"
+                    )
                 self._changed.wait(left)
 
     def wait_idle(self, url: str | None = None, timeout: float = 30) -> None:
