@@ -266,7 +266,7 @@ async def _rate_limited(bot: Bot) -> None:
 async def test_posting_is_paced_per_channel_and_channels_do_not_wait(
     start_bot: StartBot,
 ) -> None:
-    # A lease far longer than the test: a post held at the fake is not abandoned meanwhile.
+    # A lease far longer than the hold below: the held posts keep their claims meanwhile.
     with start_bot(claim_seconds=30) as bot:
         slack = bot.harness.slack
         # Every post reaches Slack and then waits for its answer until released: a channel
