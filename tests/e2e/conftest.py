@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.sandbox import SandboxApp
 from bot.server import build_http_app
 from tests.conftest import Database
+from tests.e2e.inside import Inside, capture_world
 from tests.fakes.asgi_server import serve_asgi
 from tests.fakes.sandbox import RunningSandbox, running_sandbox
 from tests.fakes.slack_api import (
@@ -55,6 +56,9 @@ class Harness:
     slack: FakeSlack
     sandbox: RunningSandbox
     http: httpx.Client
+    inside: Inside
+    """The running bot's own signals (job runs, lazy work): what to wait for before checking
+    that nothing more happened."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def post(self, body: str) -> httpx.Response:
@@ -123,7 +127,7 @@ class Harness:
         }
         return self.post(interaction_body(payload))
 
-    def replies(self, rid: str, count: int = 1, timeout: float = 10) -> list[Call]:
+    def replies(self, rid: str, count: int = 1, timeout: float = 30) -> list[Call]:
         """Wait for `count` response_url posts answering request `rid`."""
         deadline = time.monotonic() + timeout
         while True:
@@ -165,9 +169,14 @@ def make_settings(
     return Settings(**values)
 
 
+def serve_sandbox(**sandbox_kwargs: Any) -> contextlib.AbstractContextManager[RunningSandbox]:
+    """The vendor sandbox with the e2e app (`clock=frozen_clock()` for exact vendor times)."""
+    return running_sandbox(SandboxApp(APP_ID, APP_KEY), **sandbox_kwargs)
+
+
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(SandboxApp(APP_ID, APP_KEY)) as running:
+    with serve_sandbox() as running:
         yield running
 
 
@@ -205,10 +214,12 @@ def running_bot(
         **overrides,
     )
     with (
+        capture_world() as inside,
         serve_asgi(build_http_app(settings), lifespan=True) as bot_url,
         httpx.Client(timeout=30) as http,
     ):
-        yield Bot(Harness(bot_url, slack_url, state, sandbox, http), database_url)
+        harness = Harness(bot_url, slack_url, state, sandbox, http, inside())
+        yield Bot(harness, database_url)
 
 
 @pytest.fixture

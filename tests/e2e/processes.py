@@ -67,7 +67,7 @@ class Fleet:
         finally:
             if process.poll() is None:
                 process.terminate()
-            process.wait(10)
+            process.wait(30)
             log.close()
 
 
@@ -101,7 +101,7 @@ def free_port() -> int:
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"meetbot serve exited with {process.returncode}")

@@ -79,7 +79,7 @@ async def seed(
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T | None]], *, within: float = 10, what: str = "condition"
+    check: Callable[[], Awaitable[T | None]], *, within: float = 30, what: str = "condition"
 ) -> T:
     """Poll `check` until it returns something other than None (or False), for `within` s."""
     deadline = time.monotonic() + within

@@ -154,7 +154,7 @@ def served(
         yield running
 
 
-def _logged(served: Served, needle: str, within: float = 10) -> str:
+def _logged(served: Served, needle: str, within: float = 30) -> str:
     """The process's output once it contains `needle`."""
     deadline = time.monotonic() + within
     while needle not in (output := served.output()):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.slack import blocks
 from tests.e2e.conftest import ADA, ALICE, APP_ID, APP_KEY, Harness
+from tests.e2e.inside import REPAIR_JOB
 
 
 def schedule_view(
@@ -77,7 +77,7 @@ def test_modal_with_a_past_time_shows_the_error_in_the_form(harness: Harness) ->
     answer = response.json()
     assert answer["response_action"] == "errors"
     assert blocks.SCHEDULE_START in answer["errors"]
-    time.sleep(0.3)
+    harness.inside.settle()  # the submission's lazy work (which stops at the errors) is over
     assert harness.sandbox.meetings() == []
 
 
@@ -85,10 +85,11 @@ def test_a_card_slack_failed_to_take_is_posted_later(harness: Harness) -> None:
     harness.slack.fail["chat.postMessage"] = ["internal_error"]
     _, rid = harness.command("Retro tomorrow 4pm")
     assert "card will follow" in harness.reply_text(rid)
-    posts = harness.slack.wait_for("chat.postMessage", count=2, timeout=15)
+    posts = harness.slack.wait_for("chat.postMessage", count=2)
     assert "Retro" in json.dumps(posts[1].args)
     assert len(harness.sandbox.meetings()) == 1
-    time.sleep(2.5)  # a later repair run must not post it again
+    # A later repair run must not post it again: one began after the card was posted.
+    harness.inside.wait_runs(REPAIR_JOB)
     assert len(harness.posts("C1")) == 2
 
 

@@ -1,5 +1,11 @@
 """Reminders and live status end to end: the bot's scheduler against the fake Slack and the
-vendor sandbox, on every database backend (1 s tick, 2 s poll, 1 s claim)."""
+vendor sandbox, on every database backend (1 s tick, 2 s poll, 1 s claim).
+
+Nothing here waits a fixed time. "It happened" is polled with a generous deadline; "nothing
+more happened" is checked once the bot's own jobs have run again (`Inside.wait_runs`: two
+finished runs from a moment mean a whole run began after it); "within two polls" counts the
+bot's polls, not seconds. The sandbox's clock stands still except for `advance`, so vendor
+times (and durations) are exact whatever the machine's load."""
 
 from __future__ import annotations
 
@@ -24,16 +30,21 @@ from bot.slack.blocks import format_duration
 from storage.models import MeetingState
 from storage.repo import DeliveryRow, NewDelivery
 from tests.conftest import Database
-from tests.e2e.conftest import APP_ID, Bot, running_bot
+from tests.e2e.conftest import APP_ID, Bot, running_bot, serve_sandbox
+from tests.e2e.inside import POLL_JOB, TICK_JOB
 from tests.e2e.scheduling import eventually, now, repository, seed
-from tests.fakes.sandbox import RunningSandbox
+from tests.fakes.sandbox import RunningSandbox, frozen_clock
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.fakes.vendor_push import push_body
 
-TICK, POLL = 1.0, 2.0
-
-
 StartBot = Callable[..., AbstractContextManager[Bot]]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[RunningSandbox]:
+    """The vendor sandbox on a clock that moves only when a test advances it."""
+    with serve_sandbox(clock=frozen_clock()) as running:
+        yield running
 
 
 @pytest.fixture
@@ -79,6 +90,17 @@ def sent(rows: list[DeliveryRow]) -> dict[str, str | None]:
     return {d.kind: d.slack_ts for d in rows if d.sent_at is not None}
 
 
+async def after_ticks(bot: Bot, more: int = 2) -> None:
+    """Wait until `more` delivery ticks have finished from now: with 2, a whole tick began
+    after this call, so anything it would post (again) has been posted."""
+    await asyncio.to_thread(bot.harness.inside.wait_runs, TICK_JOB, more)
+
+
+def after_polls(bot: Bot, more: int = 2) -> None:
+    """Block until `more` status polls have finished from now (with 2, one began after)."""
+    bot.harness.inside.wait_runs(POLL_JOB, more)
+
+
 async def test_due_reminders_are_posted_once_with_join_time_and_metadata(bot: Bot) -> None:
     slack = bot.harness.slack
     t0 = now()
@@ -119,7 +141,7 @@ async def test_due_reminders_are_posted_once_with_join_time_and_metadata(bot: Bo
                 "event_type": "meetbot_delivery",
                 "event_payload": {"delivery_id": row.id},
             }
-        await asyncio.sleep(2 * TICK + 0.5)
+        await after_ticks(bot)
         assert set(slack.delivery_posts().values()) == {1}
         assert len(slack.delivery_posts()) == 2
 
@@ -127,6 +149,12 @@ async def test_due_reminders_are_posted_once_with_join_time_and_metadata(bot: Bo
 async def _sent_reminder(repo: Any, meeting_id: int) -> bool:
     rows: list[DeliveryRow] = await repo.deliveries(team_id="T1", meeting_id=meeting_id)
     return all(d.sent_at is not None for d in rows)
+
+
+async def _settled(repo: Any, meeting_id: int) -> bool:
+    """Every delivery of the meeting is either sent or withdrawn: nothing is left to claim."""
+    rows: list[DeliveryRow] = await repo.deliveries(team_id="T1", meeting_id=meeting_id)
+    return all(d.sent_at is not None or d.withdrawn_at is not None for d in rows)
 
 
 def _at_least(items: list[Any], count: int) -> Any:
@@ -157,7 +185,9 @@ async def test_missed_reminder_goes_out_late_with_true_time_or_is_dropped(bot: B
             reminders=[(10, t0 - timedelta(minutes=70))],
         )
         await eventually(lambda: _at_least(delivery_posts(slack), 1), what="the late reminder")
-        await asyncio.sleep(3 * TICK)
+        for meeting_id in (running.id, over.id):
+            await eventually(partial(_settled, repo, meeting_id), what="every reminder settled")
+        await after_ticks(bot)
         posts = delivery_posts(slack)
         assert [p["channel"] for p in posts] == ["C1"], "one late reminder, none for the past"
         assert "started 3 min ago" in posts[0]["text"]
@@ -222,8 +252,10 @@ async def _rate_limited(bot: Bot) -> None:
             )
             for i in range(3)
         ]
-        await eventually(lambda: _at_least(delivery_posts(slack), 3), within=20, what="posts")
-        await asyncio.sleep(2 * TICK)
+        await eventually(lambda: _at_least(delivery_posts(slack), 3), within=60, what="posts")
+        for meeting in meetings:
+            await eventually(partial(_sent_reminder, repo, meeting.id), what="recorded posts")
+        await after_ticks(bot)
         for meeting in meetings:
             rows = await repo.deliveries(team_id="T1", meeting_id=meeting.id)
             assert [d.sent_at is not None for d in rows] == [True]
@@ -231,32 +263,49 @@ async def _rate_limited(bot: Bot) -> None:
     assert sorted(slack.delivery_posts().values()) == [1, 1, 1]
 
 
-async def test_posting_is_paced_per_channel_and_channels_do_not_wait(bot: Bot) -> None:
-    slack = bot.harness.slack
-    t0 = now()
-    async with repository(bot.database_url) as repo:
-        for i in range(4):
-            await seed(
-                repo,
-                conference_id=f"90000003{i}",
-                channel="CBUSY",
-                start=t0 + timedelta(minutes=10),
-                reminders=[(10, t0)],
-            )
-        await seed(
-            repo,
-            conference_id="900000039",
-            channel="CQUIET",
-            start=t0 + timedelta(minutes=10),
-            reminders=[(10, t0)],
-        )
-        await eventually(lambda: _at_least(delivery_posts(slack), 5), within=15, what="posts")
+async def test_posting_is_paced_per_channel_and_channels_do_not_wait(
+    start_bot: StartBot,
+) -> None:
+    # A lease far longer than the hold below: the held posts keep their claims meanwhile.
+    with start_bot(claim_seconds=30) as bot:
+        slack = bot.harness.slack
+        # Every post reaches Slack and then waits for its answer until released: a channel
+        # whose post is unanswered keeps its turn, so only another channel can post meanwhile.
+        slack.hold("chat.postMessage", "after")
+        t0 = now()
+        async with repository(bot.database_url) as repo:
+            # One tick finds all five due: none is claimed while they are being seeded.
+            with bot.harness.inside.paused(TICK_JOB):
+                for i in range(4):
+                    await seed(
+                        repo,
+                        conference_id=f"90000003{i}",
+                        channel="CBUSY",
+                        start=t0 + timedelta(minutes=10),
+                        reminders=[(10, t0)],
+                    )
+                await seed(
+                    repo,
+                    conference_id="900000039",
+                    channel="CQUIET",
+                    start=t0 + timedelta(minutes=10),
+                    reminders=[(10, t0)],
+                )
+            # The quiet channel posts while the busy channel's first post is still unanswered,
+            # which takes milliseconds. One pacer for all channels would let it in only once
+            # that post gave up: after the bot's 15 s HTTP timeout and a 1 s slot, >= 16 s.
+            await asyncio.to_thread(slack.wait_held, "chat.postMessage", 2, 12)
+            in_flight = [c.args["channel"] for c in slack.calls_to("chat.postMessage")]
+            assert sorted(in_flight) == ["CBUSY", "CQUIET"]
+            slack.release("chat.postMessage")
+            await eventually(lambda: _at_least(delivery_posts(slack), 5), within=60, what="posts")
     busy = [c.at for c in post_calls(slack, "CBUSY")]
-    quiet = [c.at for c in post_calls(slack, "CQUIET")]
     gaps = [b - a for a, b in itertools.pairwise(busy)]
     assert len(busy) == 4
+    # A lower bound, which load only widens: the next slot is counted from the moment the
+    # previous post was answered, after the fake recorded it.
     assert min(gaps) >= 0.9, gaps
-    assert quiet[0] - busy[0] < 0.5, "the quiet channel does not queue behind the busy one"
+    assert sorted(slack.delivery_posts().values()) == [1] * 5
 
 
 def test_sandbox_start_and_end_update_card_and_thread_with_duration(bot: Bot) -> None:
@@ -270,9 +319,10 @@ def test_sandbox_start_and_end_update_card_and_thread_with_duration(bot: Bot) ->
     sandbox.start(conference_id)
     sandbox.join(conference_id, "Ann")
     sandbox.join(conference_id, "Bo")
-    live = _wait_update(slack, "In progress", after=started)
+    # Within two polls: the second one began after the start, so its card update is done.
+    after_polls(bot)
+    live = _last_update(slack, "In progress", after=started)
     assert "2 participants" in text_of(live.args)
-    assert live.at - started <= 2 * POLL + 0.5
     thread = _wait_thread(slack, card_ts, "has started", after=started)
     assert thread.args["channel"] == card_call.args["channel"]
 
@@ -280,21 +330,32 @@ def test_sandbox_start_and_end_update_card_and_thread_with_duration(bot: Bot) ->
     ended_at = time.monotonic()
     sandbox.end(conference_id)
     session = sandbox.meetings()[0]["sessions"][0]
-    # The vendor's history gives start and end to the minute.
+    # The vendor's history gives start and end to the minute; its clock moved only by advance.
     minutes = int(math.floor(session["end"] / 60) - math.floor(session["start"] / 60))
-    assert 42 <= minutes <= 43
+    assert minutes == 42
     lasted = f"lasted {format_duration(minutes)}"
-    ended = _wait_update(slack, lasted, after=ended_at)
-    assert ended.at - ended_at <= 2 * POLL + 0.5
+    after_polls(bot)
+    ended = _last_update(slack, lasted, after=ended_at)
     assert "meet_join" not in text_of(ended.args), "no Join button once it is over"
     reply = _wait_thread(slack, card_ts, lasted, after=ended_at)
     assert "ended" in reply.args["text"]
-    time.sleep(2 * POLL)
+    # Whatever later polls could enqueue again, and a tick after them would post.
+    after_polls(bot)
+    bot.harness.inside.wait_runs(TICK_JOB)
     kinds = [m["text"] for m in slack.messages if m.get("thread_ts") == card_ts]
     assert len(kinds) == 2, "one start and one end reply, never more"
 
 
-def _wait_update(slack: FakeSlack, needle: str, *, after: float, timeout: float = 10) -> Call:
+def _last_update(slack: FakeSlack, needle: str, *, after: float) -> Call:
+    """The latest card update containing `needle` recorded after `after` (it must exist)."""
+    found = [
+        c for c in slack.calls_to("chat.update") if c.at >= after and needle in text_of(c.args)
+    ]
+    assert found, f"no card update with {needle!r}"
+    return found[-1]
+
+
+def _wait_update(slack: FakeSlack, needle: str, *, after: float, timeout: float = 30) -> Call:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for call in slack.calls_to("chat.update"):
@@ -305,7 +366,7 @@ def _wait_update(slack: FakeSlack, needle: str, *, after: float, timeout: float 
 
 
 def _wait_thread(
-    slack: FakeSlack, card_ts: str, needle: str, *, after: float, timeout: float = 10
+    slack: FakeSlack, card_ts: str, needle: str, *, after: float, timeout: float = 30
 ) -> Call:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -343,18 +404,16 @@ async def test_recurring_meeting_gets_reminders_for_each_occurrence(bot: Bot) ->
             kinds = sorted(d.kind for d in rows if d.occurrence == start)
             assert kinds == ["reminder:0", "reminder:10"], start
 
-        # The first occurrence starts and ends; the meeting then waits for the second.
+        # The first occurrence starts and ends; the meeting then waits for the second. Each
+        # change is seen within two polls (the second of them began after it).
         sandbox.start(str(vendor["conference_id"]))
-        await eventually(
-            lambda: _state(repo, meeting.id, MeetingState.LIVE), what="live", within=2 * POLL + 1
-        )
+        await asyncio.to_thread(after_polls, bot)
+        assert await _state(repo, meeting.id, MeetingState.LIVE), "live"
         sandbox.advance(5 * 60)
         sandbox.end(str(vendor["conference_id"]))
-        moved = await eventually(
-            lambda: _state(repo, meeting.id, MeetingState.SCHEDULED, occurrences[1]),
-            what="next occurrence",
-            within=2 * POLL + 1,
-        )
+        await asyncio.to_thread(after_polls, bot)
+        moved = await _state(repo, meeting.id, MeetingState.SCHEDULED, occurrences[1])
+        assert moved, "waiting for the next occurrence"
         assert moved.started_at is None
         assert moved.ended_at is None
         await eventually(lambda: _sent(repo, meeting.id, 2), what="start and end replies")
@@ -436,7 +495,9 @@ def test_vendor_push_is_verified_and_drives_the_card(start_bot: StartBot) -> Non
         assert push(bot, "meeting.conclude", meeting_id=conference_id, at=ended).status_code == 200
         _wait_update(slack, "lasted 42 min", after=0)
         _wait_thread(slack, card_ts, "lasted 42 min", after=0)
-        time.sleep(2 * TICK)
+        # Both pushes were applied before they were answered; a whole tick after the end
+        # reply would post anything either of them had enqueued on top.
+        bot.harness.inside.wait_runs(TICK_JOB)
         assert len([m for m in slack.messages if m.get("thread_ts") == card_ts]) == 2
 
 

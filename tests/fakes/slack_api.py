@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -75,6 +76,7 @@ class FakeSlack:
     """Web API method -> "before" (hold the request before it is recorded) or "after" (record
     and post it, then hold the answer). See `hold` and `release`."""
     _held: Counter[str] = field(default_factory=Counter)
+    _in_flight: int = 0
     _dropping: set[str] = field(default_factory=set)
     socket_url: str | None = None
     """What apps.connections.open hands out (see tests/fakes/socket_mode.py)."""
@@ -103,15 +105,43 @@ class FakeSlack:
             if drop:
                 self._dropping.add(method)
 
-    def wait_held(self, method: str, count: int = 1, timeout: float = 10) -> None:
+    def wait_held(self, method: str, count: int = 1, timeout: float = 30) -> None:
         """Block until `count` calls of `method` are being held."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while self._held[method] < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"no held call to {method}")
+                    raise AssertionError(
+                        f"{self._held[method]} call(s) to {method} held, expected {count}"
+                    )
                 self._changed.wait(left)
+
+    def wait_idle(self, url: str | None = None, timeout: float = 30) -> None:
+        """Block until no request is being handled (every request that reached the handlers
+        has been recorded and answered, or dropped).
+
+        With the fake's `url`, one request of our own is answered first: bytes a client sent
+        before that (say, a process that has since exited) have reached a handler by then.
+        """
+        if url is not None:
+            httpx.get(f"{url}/_calls", params={"method": "-"}, timeout=timeout).raise_for_status()
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{self._in_flight} request(s) still being handled")
+                self._changed.wait(left)
+
+    def _enter(self) -> None:
+        with self._changed:
+            self._in_flight += 1
+
+    def _leave(self) -> None:
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
 
     def delivery_posts(self) -> Counter[int]:
         """How many messages were posted per delivery id (message metadata)."""
@@ -145,7 +175,7 @@ class FakeSlack:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30) -> list[Call]:
         """Block until `count` calls of `method` were recorded; return them."""
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -289,6 +319,13 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
     """The ASGI app: `/api/<method>` and `/response/<id>` (response_url targets)."""
 
     async def api(request: Request) -> Response:
+        state._enter()
+        try:
+            return await _api(request)
+        finally:
+            state._leave()
+
+    async def _api(request: Request) -> Response:
         method = request.path_params["method"]
         args = await _parse_args(request)
         if await state._wait_hold(method, "before"):
@@ -309,10 +346,14 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
         return JSONResponse(answer)
 
     async def response_url(request: Request) -> Response:
-        args = await _parse_args(request)
-        args["response_id"] = request.path_params["rid"]
-        state._record("response_url", args)
-        return Response("ok")
+        state._enter()
+        try:
+            args = await _parse_args(request)
+            args["response_id"] = request.path_params["rid"]
+            state._record("response_url", args)
+            return Response("ok")
+        finally:
+            state._leave()
 
     async def recorded(request: Request) -> Response:
         method = request.query_params.get("method")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -33,6 +34,15 @@ def sandbox() -> Iterator[RunningSandbox]:
 def appauth_calls(sandbox: RunningSandbox) -> int:
     calls: int = sandbox.stats()["appauth_calls"]
     return calls
+
+
+def wait_for_appauth(sandbox: RunningSandbox, timeout: float = 30) -> None:
+    """Block until an appauth request has reached the sandbox."""
+    deadline = time.monotonic() + timeout
+    while not appauth_calls(sandbox):
+        if time.monotonic() > deadline:
+            raise AssertionError("no appauth request reached the sandbox")
+        time.sleep(0.01)
 
 
 @pytest.mark.parametrize(
@@ -204,11 +214,13 @@ async def test_token_cache_is_bounded(sandbox: RunningSandbox) -> None:
 async def test_a_cancelled_caller_does_not_cancel_the_shared_appauth(
     sandbox: RunningSandbox,
 ) -> None:
-    sandbox.faults(latency_ms=300, path_prefix="/v2/usg/acs/auth/appauth")
+    sandbox.faults(latency_ms=2000, path_prefix="/v2/usg/acs/auth/appauth")
     async with meeting_client(sandbox) as client:
         impatient = asyncio.create_task(client.authenticate(APP, "alice"))
         patient = asyncio.create_task(client.authenticate(APP, "alice"))
-        await asyncio.sleep(0.1)
+        # Cancel once the shared appauth is at the vendor (counted on arrival, then delayed):
+        # both callers are waiting on it by then.
+        await asyncio.to_thread(wait_for_appauth, sandbox)
         impatient.cancel()
         token = await patient
     assert token.user.third_account == "alice"

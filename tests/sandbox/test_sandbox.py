@@ -955,14 +955,12 @@ def test_latency_delays_vendor_calls_but_not_control(sb: RunningSandbox, vendor:
     sb.faults(latency_ms=300)
     began = time.perf_counter()
     vendor.ok("GET", CONFS, token)
-    assert time.perf_counter() - began >= 0.3
-    began = time.perf_counter()
-    sb.stats()
-    assert time.perf_counter() - began < 0.3
+    assert time.perf_counter() - began >= 0.3  # a lower bound: load only adds to it
+    # A latency far beyond what our clients wait (10 s): a delayed call would time out.
+    sb.faults(latency_ms=600_000)
+    sb.stats()  # control is never delayed
     sb.faults()
-    began = time.perf_counter()
-    vendor.ok("GET", CONFS, token)
-    assert time.perf_counter() - began < 0.3
+    vendor.ok("GET", CONFS, token)  # and clearing the faults clears the latency
 
 
 def test_stats_count_appauth_per_user_and_requests(sb: RunningSandbox, vendor: Vendor) -> None:
