@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -114,6 +115,11 @@ def signed_headers(body: str, *, secret: str, timestamp: int) -> dict[str, str]:
     }
 
 
+def new_trigger_id() -> str:
+    """A fresh trigger ID in Slack's shape (`<digits>.<digits>.<32 hex>`)."""
+    return f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+
+
 def slash_command_body(
     text: str,
     *,
@@ -124,10 +130,11 @@ def slash_command_body(
     user_name: str | None = None,
     command: str = "/meet",
     response_url: str,
-    trigger_id: str = "trigger-1",
+    trigger_id: str | None = None,
     api_app_id: str = "A1",
 ) -> str:
-    """A form-encoded slash command body; `text` exactly as Slack would send it.
+    """A form-encoded slash command body; `text` exactly as Slack would send it. Like Slack,
+    every command gets its own trigger_id unless one is given.
 
     With should_escape: true Slack escapes `&`, `<`, `>` in what the user typed (see
     `slack_escape`) and sends mentions as `<@U123|name>` (see `encode_typed`).
@@ -146,7 +153,7 @@ def slash_command_body(
             "api_app_id": api_app_id,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
         }
     )
 

@@ -4,8 +4,10 @@ to its use case (meetings, identity, admin)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Final
 
 from bot import commands as cmd
 from bot.service.admin import Admin
@@ -16,6 +18,11 @@ from bot.service.ports import Invocation, Profile
 from storage.repo import Repository
 
 __all__ = ["Dispatcher"]
+
+
+INLINE_PARSE_MAX: Final = 120
+"""Characters of command text parsed on the event loop (worst case a few ms, measured with
+bench/parse_worst.py); longer text is parsed in a worker thread."""
 
 
 class Dispatcher:
@@ -40,8 +47,10 @@ class Dispatcher:
         """Run one `/meet` command as `invocation.user_id`."""
         profile = await self._identity.profile(invocation.team_id, invocation.user_id)
         tz = user_zone(profile)
-        # Off the event loop: a hostile line at the length limit costs ~25 ms of dateparser.
-        parsed = await asyncio.to_thread(cmd.parse_command, text, now=self._clock(), tz=tz)
+        parse = functools.partial(cmd.parse_command, text, now=self._clock(), tz=tz)
+        # A usual command parses in ~0.5 ms, inline; a long one (a hostile line at the length
+        # limit costs ~25 ms of dateparser) is parsed off the event loop.
+        parsed = parse() if len(text) <= INLINE_PARSE_MAX else await asyncio.to_thread(parse)
         if isinstance(parsed, cmd.CommandError):
             return Problem(parsed.problem, parsed.example)
         return await self._dispatch(invocation, profile, parsed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
@@ -185,3 +186,15 @@ def test_web_api_arguments_arrive_as_form_or_json() -> None:
         "channel": "C1",
         "metadata": {"event_type": "x", "event_payload": {}},
     }
+
+
+def test_every_command_gets_its_own_trigger_id_as_from_slack() -> None:
+    """The bot acts once per trigger_id: a fake that reused one would hide every later command."""
+
+    def trigger() -> str:
+        body = slash_command_body("now", user_id="U1", team_id="T1", response_url="http://x/r")
+        return urllib.parse.parse_qs(body)["trigger_id"][0]
+
+    first, second = trigger(), trigger()
+    assert first != second
+    assert re.fullmatch(r"\d+\.\d+\.[0-9a-f]{32}", first)
