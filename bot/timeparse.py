@@ -160,31 +160,47 @@ _ATOM: Final = re.compile(
     | (?P<month_day>{_L}(?:{_MONTH_RE})\.?{_S1}{_ORDINAL}{_YEAR}(?![A-Za-z0-9:]))
     | (?P<day_month>{_L}{_ORDINAL}{_S1}(?:of{_S1})?(?:{_MONTH_RE})\.?{_YEAR}(?![A-Za-z0-9:]))
     | (?P<ampm>{_L}(?P<ap_h>\d{{1,2}})(?::(?P<ap_m>\d{{2}}))?{_S}(?P<ap>[ap])\.?m\.?{_R})
+    | (?P<oclock>{_L}(?:at{_S1})?(?P<oc_h>\d{{1,2}}){_S}o['\u2019]?{_S}clock{_R})
+    | (?P<part_clock>{_L}(?:at{_S1})?(?P<pc_h>\d{{1,2}})(?::(?P<pc_m>\d{{2}}))?{_S1}
+        (?:in{_S1}the{_S1}(?P<pc_part>morning|afternoon|evening)|at{_S1}(?P<pc_night>night)
+          |(?P<pc_tonight>tonight)){_R})
     | (?P<hhmm>{_L}(?P<hh>\d{{1,2}}):(?P<mm>\d{{2}})(?![A-Za-z0-9:]))
     | (?P<noon>{_L}(?:noon|midnight){_R})
     | (?P<at_hour>{_L}at{_S1}(?P<at_h>\d{{1,2}})(?![A-Za-z0-9:./])(?!{_S}[ap]\.?m{_R}))
+    | (?P<the_day>{_L}the{_S1}(?P<td>\d{{1,2}})(?:st|nd|rd|th){_R})
     | (?P<day>{_L}(?:today|tonight|yesterday|tomorrow|tmrw|tmr|(?:the{_S1})?day{_S1}after{_S1}tomorrow){_R})
-    | (?P<weekday>{_L}(?:(?P<rel>next|this){_S1})?(?P<wd>{_WEEKDAY_RE})\.?{_R})
+    | (?P<weekday>{_L}(?:(?P<rel>next|this){_S1})?(?P<wd>{_WEEKDAY_RE})\.?
+        (?P<of_week>{_S1}of{_S1}(?P<of_rel>this|next){_S1}week)?{_R})
     | (?P<in_days>{_L}in{_S1}\d{{1,3}}{_S1}(?:days?|weeks?){_R})
     | (?P<part>{_L}(?:morning|afternoon|evening|night){_R})
-    | (?P<connector>{_L}(?:at|on){_R})
+    | (?P<connector>{_L}(?:at|on|from){_R})
+    | (?P<joiner>{_L}(?:to|until|till){_R}|[-\u2013\u2014~\uff5e]|到|至)
     | (?P<zh_day>大后天|后天|明天|明日|明晚|今天|今日|今晚)
     | (?P<zh_weekday>(?P<zh_rel>下下|下|这|本)?个?(?:周|星期|礼拜)(?P<zh_wd>[一二三四五六日天]))
-    | (?P<zh_md>(?:(?P<zh_y>\d{{4}})年)?(?P<zh_mo>\d{{1,2}})月(?P<zh_d>\d{{1,2}})[日号])
+    | (?P<zh_md>(?:(?P<zh_y>\d{{4}})年[\s,\uff0c]{{0,2}})?(?P<zh_mo>\d{{1,2}})月(?P<zh_d>\d{{1,2}})[日号])
     | (?P<zh_clock>(?:(?P<zh_p>{_ZH_PERIOD}){_S})?
-        (?: (?P<zh_h>{_ZH_NUM}){_S}[点點](?:{_S}(?:(?P<zh_half>半)|(?P<zh_q>[一三])刻|(?P<zh_m>{_ZH_NUM})(?:{_S}分)?))?
-          | (?P<zh_h2>\d{{1,2}})[:\uff1a](?P<zh_m2>\d{{2}}) ))
+        (?: (?P<zh_h>{_ZH_NUM}){_S}[点點时](?:{_S}(?:(?P<zh_half>半)|(?P<zh_q>[一三])刻|(?P<zh_m>{_ZH_NUM})(?:{_S}分)?))?
+          | (?P<zh_h2>\d{{1,2}})[:\uff1a](?P<zh_m2>\d{{2}}) )
+        (?:{_S}(?P<zh_ap>[ap])\.?m\.?{_R})?)
+    | (?P<bare>{_L}(?P<b_h>\d{{1,2}})(?::(?P<b_m>\d{{2}}))?(?![A-Za-z0-9:./]))
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+_UNIT = r"(?:days?|d|hours?|hrs?|h|minutes?|mins?|m)(?![a-z])"
+_COMPOUND = rf"\d{{1,3}}{_S}{_UNIT}(?:[\s,]{{0,3}}(?:and{_S1})?\d{{1,3}}{_S}{_UNIT}){{0,3}}"
+_FROM_NOW = rf"{_S1}(?:from{_S1}now|later)"
 _OFFSET: Final = re.compile(
-    rf"{_L}in{_S1}(?P<en>{_DURATION_SHAPE}){_R}|(?P<zh>{_DURATION_SHAPE}){_S}(?:以后|之后|后)",
+    rf"""{_L}(?:in|after){_S1}(?:(?:about|around){_S1})?
+           (?:(?P<en>{_DURATION_SHAPE})|(?P<compound>{_COMPOUND}))(?:{_FROM_NOW})?{_R}
+       | {_L}(?P<en_later>{_DURATION_SHAPE}){_FROM_NOW}{_R}
+       | (?P<zh>{_DURATION_SHAPE}){_S}(?:以后|之后|过后|后)""",
     re.IGNORECASE | re.VERBOSE,
 )
-# A dash joins too, so "10:00-11:00" is one run with two clocks, refused rather than misread.
-_GAP: Final = re.compile(rf"[\s,\uff0c]{{0,4}}|{_S}[-\u2013\u2014]{_S}")
+_COMPOUND_PART: Final = re.compile(rf"(\d{{1,3}}){_S}([dhm])", re.IGNORECASE)
+_GAP: Final = re.compile(r"[\s,\uff0c]{0,4}")
 _PM_PERIODS: Final = frozenset({"中午", "下午", "傍晚", "晚上"})
 _PM_HINTS: Final = frozenset({"tonight", "afternoon", "evening", "night", "今晚", "明晚"})
+_MAX_RANGE: Final = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +210,8 @@ class FoundTime:
     start: datetime
     span: tuple[int, int]
     phrase: str
+    duration: int | None = None
+    """Minutes, when the phrase is a range ("3-4pm", "下午2点到3点")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +223,9 @@ class _Atom:
     meridiem: bool = False  # the clock said am/pm (or a Chinese period), so no pm hint applies
     date_text: str | None = None  # what dateparser reads for the date part
     connector: bool = False
+    joiner: bool = False  # "-", "to", "到": between the two clocks of a range
+    unreadable: bool = False
+    bare: bool = False  # a bare number ("3" in "3-4pm"): a clock only as a range's end
 
 
 def _clock(hour: float | None, minute: float | None) -> time | None:
@@ -231,7 +252,11 @@ def _zh_clock(match: re.Match[str]) -> time | None:
             if match["zh_m"]
             else 0.0
         )
-    if hour is not None and period is not None:
+    if match["zh_ap"]:
+        if hour is None or not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if match["zh_ap"].lower() == "p" else 0)
+    elif hour is not None and period is not None:
         if period in _PM_PERIODS and 1 <= hour < 12 and not (period == "中午" and hour >= 11):
             hour += 12
         elif period == "凌晨" and hour == 12:
@@ -251,6 +276,30 @@ def _zh_weekday_text(match: re.Match[str], today: date) -> str:
     return (monday + timedelta(weeks=weeks, days=weekday)).isoformat()
 
 
+def _part_clock(match: re.Match[str]) -> time | None:
+    """ "11 at night", "6 in the afternoon", "9 in the morning", "11 tonight"; None for an hour
+    the part of the day does not hold ("2 at night", "9 in the afternoon")."""
+    hour, minute = int(match["pc_h"]), int(match["pc_m"] or 0)
+    part = (match["pc_part"] or "night").lower()
+    if part == "morning":
+        return _clock(hour, minute) if 1 <= hour <= 11 else None
+    if part == "afternoon":
+        return _clock(hour % 12 + 12, minute) if 1 <= hour <= 7 or hour == 12 else None
+    return _clock(hour + 12, minute) if 6 <= hour <= 11 else None  # evening, night
+
+
+def _day_of_month(day: int, today: date) -> date | None:
+    """ "the 24th": this month's when it is not past, else next month's; None if that month has
+    no such day (refused rather than moved)."""
+    year, month = today.year, today.month
+    if day < today.day:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def _atom(match: re.Match[str], today: date) -> _Atom | None:
     kind, text = match.lastgroup, match.group()
     at = partial(_Atom, match.start(), match.end(), text)
@@ -265,19 +314,42 @@ def _atom(match: re.Match[str], today: date) -> _Atom | None:
         case "hhmm":
             clock = _clock(int(match["hh"]), int(match["mm"]))
             return None if clock is None else at(clock=clock)
-        case "at_hour":
-            clock = _clock(int(match["at_h"]), 0)
+        case "at_hour" | "oclock":
+            clock = _clock(int(match["at_h"] or match["oc_h"]), 0)
             return None if clock is None else at(clock=clock)
+        case "bare":
+            clock = _clock(int(match["b_h"]), int(match["b_m"] or 0))
+            return None if clock is None else at(clock=clock, bare=True)
+        case "part_clock":
+            clock = _part_clock(match)
+            date_text = "today" if match["pc_tonight"] else None
+            return None if clock is None else at(clock=clock, meridiem=True, date_text=date_text)
+        case "the_day":
+            day = _day_of_month(int(match["td"]), today)
+            return None if day is None else at(date_text=day.isoformat())
+        case "joiner":
+            return at(joiner=True)
         case "noon":
             noon = text.lower() == "noon"
             return at(clock=time(12 if noon else 0), meridiem=True)
         case "zh_clock":
             clock = _zh_clock(match)
-            return None if clock is None else at(clock=clock, meridiem=bool(match["zh_p"]))
+            return (
+                None
+                if clock is None
+                else at(clock=clock, meridiem=bool(match["zh_p"] or match["zh_ap"]))
+            )
         case "day":
             word = text.lower()
             aliases = {"tonight": "today", "tmrw": "tomorrow", "tmr": "tomorrow"}
             return at(date_text="in 2 days" if "after" in word else aliases.get(word, word))
+        case "weekday" if match["of_week"]:
+            if match["rel"]:
+                return None  # "next friday of next week"
+            weeks = 1 if match["of_rel"].lower() == "next" else 0
+            monday = today - timedelta(days=today.weekday())
+            day = monday + timedelta(weeks=weeks, days=WEEKDAYS[match["wd"].lower()])
+            return at(date_text=day.isoformat())
         case "weekday":
             relative = f"{match['rel'].lower()} " if match["rel"] else ""
             return at(date_text=relative + _WEEKDAY_NAMES[WEEKDAYS[match["wd"].lower()]])
@@ -297,18 +369,44 @@ def _atom(match: re.Match[str], today: date) -> _Atom | None:
 
 
 def _runs(text: str, today: date) -> Iterator[list[_Atom]]:
-    """Maximal runs of atoms with only spaces or commas between them."""
+    """Maximal runs of atoms with only spaces or commas between them, cut at every bare number
+    that is not one end of a range whose other end is a real clock ("5" in "Sprint 5")."""
     run: list[_Atom] = []
     for match in _ATOM.finditer(text):
         atom = _atom(match, today)
         if atom is None:
-            continue
+            if match.lastgroup == "bare":
+                continue  # "Sprint 99"
+            # An unreadable time word ("the 31st" in April, "13pm") spoils its run: the rest
+            # alone would be a guess.
+            atom = _Atom(match.start(), match.end(), match.group(), unreadable=True)
         if run and not _GAP.fullmatch(text, run[-1].end, atom.start):
-            yield run
+            yield from _cut_bare(run)
             run = []
         run.append(atom)
     if run:
-        yield run
+        yield from _cut_bare(run)
+
+
+def _range_end(run: list[_Atom], index: int, step: int) -> bool:
+    """Whether run[index] is joined, across the joiner at index+step, to a clock that is not bare."""
+    joiner, other = index + step, index + 2 * step
+    if not (0 <= joiner < len(run) and 0 <= other < len(run)) or not run[joiner].joiner:
+        return False
+    return run[other].clock is not None and not run[other].bare
+
+
+def _cut_bare(run: list[_Atom]) -> Iterator[list[_Atom]]:
+    piece: list[_Atom] = []
+    for index, atom in enumerate(run):
+        if atom.bare and not (_range_end(run, index, 1) or _range_end(run, index, -1)):
+            if piece:
+                yield piece
+            piece = []
+        else:
+            piece.append(atom)
+    if piece:
+        yield piece
 
 
 def _base(now: datetime, tz: ZoneInfo) -> datetime:
@@ -359,29 +457,76 @@ def _localize(day: date, clock: time, tz: ZoneInfo) -> datetime | None:
 def _after(now: datetime, minutes: int, tz: ZoneInfo) -> datetime | None:
     """`minutes` after `now`, in `tz`; None past year 9999."""
     try:
-        return (now + timedelta(minutes=minutes)).astimezone(tz)
+        return (now.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(tz)
     except OverflowError:
         return None
 
 
-def _reading(run: list[_Atom]) -> tuple[time, str | None] | None:
-    """The run's one clock time and its date text (None: today), if it holds one clock time and
-    at most one date."""
-    clocks = [(atom, atom.clock) for atom in run if atom.clock is not None]
-    dates = [atom.date_text for atom in run if atom.date_text is not None]
-    if len(clocks) != 1 or len(dates) > 1:
+def _reading(run: list[_Atom]) -> tuple[time, str | None, int | None] | None:
+    """The run's clock time, its date text (None: today) and, for a range, its length in
+    minutes: if it holds one clock time, or two joined by one joiner ("3-4pm", "2点到3点"), and
+    one date (said once, or the same date said at both ends: 明天10点到明天11点)."""
+    clocks = [index for index, atom in enumerate(run) if atom.clock is not None]
+    dates = {atom.date_text for atom in run if atom.date_text is not None}
+    joiners = [index for index, atom in enumerate(run) if atom.joiner]
+    if any(atom.unreadable for atom in run):
         return None
-    atom, clock = clocks[0]
-    if not atom.meridiem and 1 <= clock.hour < 12 and any(a.text.lower() in _PM_HINTS for a in run):
-        clock = clock.replace(hour=clock.hour + 12)  # "tonight at 8", "明晚8点"
-    return clock, dates[0] if dates else None
+    if len(dates) > 1 or len(clocks) not in (1, 2) or len(joiners) != len(clocks) - 1:
+        return None
+    if len(clocks) == 2 and not clocks[0] < joiners[0] < clocks[1]:
+        return None
+    pm_hint = any(atom.text.lower() in _PM_HINTS for atom in run)
+    ends = [_hinted(run[index], clock, pm_hint) for index in clocks if (clock := run[index].clock)]
+    date_text = next(iter(dates), None)
+    if len(ends) == 1:
+        return None if ends[0][2] else (ends[0][0], date_text, None)
+    span = _range(ends[0], ends[1])
+    return None if span is None else (span[0], date_text, span[1])
 
 
-def _found(text: str, start: int, end: int, when: datetime) -> FoundTime:
+_End = tuple[time, bool, bool]  # clock, said its meridiem, bare number
+
+
+def _hinted(atom: _Atom, clock: time, pm_hint: bool) -> _End:
+    if not atom.meridiem and pm_hint and 1 <= clock.hour < 12:  # "tonight at 8", "明晚8点"
+        return clock.replace(hour=clock.hour + 12), True, atom.bare
+    return clock, atom.meridiem, atom.bare
+
+
+def _minutes(clock: time) -> int:
+    return clock.hour * 60 + clock.minute
+
+
+def _range(start: _End, end: _End) -> tuple[time, int] | None:
+    """A range's start and length. An end without am/pm takes the other end's half of the day:
+    "3-4pm" is 15:00 for 60 minutes, "8pm - 11" 20:00 for 180, "11-1pm" 11:00 for 120; a bare
+    start of 1 to 6 with no am/pm anywhere is an afternoon ("from 2 to 3:30"). An end at or before
+    the start is the next day's ("晚上10点 - 2点": 4 hours). Longer than 12 hours: None."""
+    (first, first_said, first_bare), (last, last_said, _) = start, end
+    firsts, lasts = [first], [last]
+    if not first_said and last_said and 1 <= first.hour <= 12:
+        half = 12 if last.hour >= 12 else 0
+        firsts = [first.replace(hour=first.hour % 12 + half), first.replace(hour=first.hour % 12)]
+        firsts = [clock for clock in firsts if _minutes(clock) < _minutes(last)] or firsts[:1]
+    elif first_said and not last_said and 1 <= last.hour <= 12:
+        lasts = [last.replace(hour=last.hour % 12), last.replace(hour=last.hour % 12 + 12)]
+    elif not first_said and not last_said and first_bare and 1 <= first.hour <= 6:
+        if last.hour > 12:
+            return None
+        firsts = [first.replace(hour=first.hour + 12)]
+        lasts = [last.replace(hour=last.hour % 12 + 12)]
+    clock = firsts[0]
+    length = min((_minutes(end) - _minutes(clock)) % 1440 or 1440 for end in lasts)
+    return (clock, length) if length <= _MAX_RANGE.total_seconds() // 60 else None
+
+
+def _found(
+    text: str, start: int, end: int, when: datetime, duration: int | None = None
+) -> FoundTime:
     phrase = text[start:end]
     start += len(phrase) - len(phrase.lstrip())
     end -= len(phrase) - len(phrase.rstrip())
-    return FoundTime(start=when, span=(start, end), phrase=text[start:end])
+    return FoundTime(start=when, span=(start, end), phrase=text[start:end], duration=duration)
 
 
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
@@ -416,33 +561,43 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
     and only the first eight phrases with a date are looked up.
     """
     base = _base(now, tz)
-    chosen: tuple[list[_Atom], datetime] | None = None
+    chosen: tuple[list[_Atom], datetime, int | None] | None = None
     lookups = 0
     for run in _runs(text, base.date()):
-        while run and run[-1].connector:  # "3pm on" in "3pm on the roof"
+        while run and (run[-1].connector or run[-1].joiner):  # "3pm on" in "3pm on the roof"
             run = run[:-1]
+        while run and run[0].joiner:  # "Retro - tomorrow 3pm"
+            run = run[1:]
         reading = _reading(run)
         if reading is None:
             continue
-        clock, date_text = reading
+        clock, date_text, length = reading
         if date_text is None:  # a bare clock time is today, even when already past
             if chosen is None and (when := _localize(base.date(), clock, tz)) is not None:
-                chosen = (run, when)
+                chosen = (run, when, length)
             continue
         if lookups == _MAX_DATE_LOOKUPS:
             continue
         lookups += 1
         day = _resolve_date(date_text, base)
         if day is not None and (when := _localize(day, clock, tz)) is not None:
-            return _found(text, run[0].start, run[-1].end, when)
+            return _found(text, run[0].start, run[-1].end, when, length)
     if chosen is not None:
-        run, when = chosen
-        return _found(text, run[0].start, run[-1].end, when)
+        run, when, length = chosen
+        return _found(text, run[0].start, run[-1].end, when, length)
     for match in _OFFSET.finditer(text):
-        minutes = parse_duration(match["en"] or match["zh"])
+        minutes = _offset_minutes(match)
         if minutes and (start := _after(now, minutes, tz)) is not None:
             return _found(text, match.start(), match.end(), start)
     return None
+
+
+def _offset_minutes(match: re.Match[str]) -> int | None:
+    if match["compound"]:
+        factor = {"d": 1440, "h": 60, "m": 1}
+        parts = _COMPOUND_PART.findall(match["compound"])
+        return sum(int(number) * factor[unit.lower()] for number, unit in parts)
+    return parse_duration(match["en"] or match["en_later"] or match["zh"])
 
 
 def parse_date(text: str, *, now: datetime, tz: ZoneInfo) -> date | None:

@@ -7,7 +7,7 @@ plain calendar arithmetic (never by bot.timeparse). Re-run after editing the tem
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,7 @@ CLOCK = [
     ("en", "range", "Offsite tomorrow 8 - 11pm", 1, 20, 0, 180),
     ("en", "range", "Interview tomorrow 10am-11:30am", 1, 10, 0, 90),
     ("en", "range", "Sync tomorrow 9:00-9:45", 1, 9, 0, 45),
-    ("en", "range", "Planning tomorrow 3-4pm for 45m", 1, 15, 0, 45),
+    ("en", "range", "Planning tomorrow 3pm - 4pm", 1, 15, 0, 60),
     ("zh", "clock", "周会 明天下午3点", 1, 15, 0, None),
     ("zh", "clock", "站会 明天上午9点半", 1, 9, 30, None),
     ("zh", "clock", "评审 后天上午10点", 2, 10, 0, None),
@@ -102,7 +102,9 @@ def main() -> None:
                 rows[-1]["duration"] = duration
         for lang, kind, text, minutes in OFFSETS:
             # Elapsed time: across a DST change the wall clock moves by more or less.
-            start = (now.replace(tzinfo=tz) + timedelta(minutes=minutes)).astimezone(tz)
+            start = (
+                now.replace(tzinfo=tz).astimezone(UTC) + timedelta(minutes=minutes)
+            ).astimezone(tz)
             add(lang, kind, text, zone, now, start.replace(tzinfo=None).isoformat())
         for lang, kind, text in REFUSE:
             add(lang, kind, text, zone, now, "refuse")
