@@ -225,6 +225,7 @@ class _Atom:
     connector: bool = False
     joiner: bool = False  # "-", "to", "到": between the two clocks of a range
     unreadable: bool = False
+    midnight: bool = False  # alone, the coming midnight: the end of today
     bare: bool = False  # a bare number ("3" in "3-4pm"): a clock only as a range's end
 
 
@@ -330,8 +331,9 @@ def _atom(match: re.Match[str], today: date) -> _Atom | None:
         case "joiner":
             return at(joiner=True)
         case "noon":
-            noon = text.lower() == "noon"
-            return at(clock=time(12 if noon else 0), meridiem=True)
+            if text.lower() == "noon":
+                return at(clock=time(12), meridiem=True)
+            return at(clock=time(0), meridiem=True, midnight=True)
         case "zh_clock":
             clock = _zh_clock(match)
             return (
@@ -478,6 +480,8 @@ def _reading(run: list[_Atom]) -> tuple[time, str | None, int | None] | None:
     pm_hint = any(atom.text.lower() in _PM_HINTS for atom in run)
     ends = [_hinted(run[index], clock, pm_hint) for index in clocks if (clock := run[index].clock)]
     date_text = next(iter(dates), None)
+    if date_text is None and len(clocks) == 1 and run[clocks[0]].midnight:
+        date_text = "tomorrow"  # "midnight" at noon; "midnight on 12th August" is its 00:00
     if len(ends) == 1:
         return None if ends[0][2] else (ends[0][0], date_text, None)
     span = _range(ends[0], ends[1])

@@ -50,6 +50,8 @@ CASES = [
     ("tomorrow-10-o-clock-dst", "tomorrow at 10 o'clock", BERLIN_EVE, (10, 25, 10, 0), None),
     ("24-october-10-o-clock", "24 October 10 o clock", BERLIN_EVE, (10, 24, 10, 0), None),
     ("at-noon", "at noon", SH_NOW, (3, 4, 12, 0), None),
+    ("midnight-is-the-coming-one", "at midnight", SH_NOW, (3, 5, 0, 0), None),
+    ("midnight-on-a-date", "at midnight on 12th March", SH_NOW, (3, 12, 0, 0), None),
     ("the-24th", "the 24th 3pm", SH_NOW, (3, 24, 15, 0), None),
     ("the-3rd-is-next-month", "the 3rd at 9am", SH_NOW, (4, 3, 9, 0), None),
     ("oct-24", "Oct 24 3pm", SH_NOW, (10, 24, 15, 0), None),
