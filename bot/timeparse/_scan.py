@@ -1,131 +1,25 @@
-"""Time phrases inside free text ("tomorrow 3pm", "明天下午3点", "in 2 hours") -> aware datetimes.
-
-Pure: `now` and the user's ZoneInfo are arguments. dateparser resolves the date words; the clock,
-the Chinese forms and the time-zone arithmetic are ours (see `parse_when`).
-Every repeat in the patterns below is bounded, so each costs linear time on any input.
-"""
+"""The time scanner: atoms of a time phrase, their runs, and a run read as a clock, a date and
+perhaps a range's length."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from functools import partial
-from types import MappingProxyType
 from typing import Final
-from zoneinfo import ZoneInfo
 
-import dateparser
-
-__all__ = [
-    "WEEKDAYS",
-    "ZH_WEEKDAYS",
-    "FoundTime",
-    "parse_date",
-    "parse_duration",
-    "parse_when",
-]
-
-WEEKDAYS: Final[Mapping[str, int]] = MappingProxyType(
-    {
-        "monday": 0, "mon": 0,
-        "tuesday": 1, "tues": 1, "tue": 1,
-        "wednesday": 2, "weds": 2, "wed": 2,
-        "thursday": 3, "thurs": 3, "thur": 3, "thu": 3,
-        "friday": 4, "fri": 4,
-        "saturday": 5, "sat": 5,
-        "sunday": 6, "sun": 6,
-    }
-)  # fmt: skip
-"""English weekday spellings -> 0=Monday … 6=Sunday."""
-
-ZH_WEEKDAYS: Final[Mapping[str, int]] = MappingProxyType(
-    {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+from bot.timeparse._words import (
+    _S,
+    _S1,
+    _WEEKDAY_NAMES,
+    _ZH_DIGITS,
+    _ZH_NUM,
+    WEEKDAYS,
+    ZH_WEEKDAYS,
+    _number,
 )
-"""The character after 周/星期/礼拜 -> 0=Monday … 6=Sunday."""
-
-_WEEKDAY_NAMES: Final = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
-_ZH_DIGITS: Final = {"零": 0, "\u3007": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
-_LANGUAGES: Final = ["en", "zh"]
-
-# Bounded repeats. Whitespace between the words of a phrase: parse_command squeezes every run to
-# one space, and a direct caller gets a few. Numbers: at most _DIGITS digits, and never part of a
-# longer number, so "in 99999999999 hours" is not an offset and no int() sees 4300 digits.
-# 999999 hours is 114 years: larger than any meeting or offset, far inside timedelta's range.
-_DIGITS: Final = 6
-_S = r"\s{0,3}"
-_S1 = r"\s{1,3}"
-_MAX_DATE_LOOKUPS: Final = 8
-"""Dates one `parse_when` sends to dateparser (about a millisecond each): a command names one
-or two; a text of hundreds of unreadable dates ("2/30 3pm …") would cost seconds."""
-
-# --- durations ---------------------------------------------------------------------------------
-
-_INT = rf"(?<![\d.])\d{{1,{_DIGITS}}}(?!\d)"
-_NUM = rf"(?<![\d.])\d{{1,{_DIGITS}}}(?:\.\d{{1,{_DIGITS}}})?(?!\d)"
-_ZH_NUM = rf"(?:{_NUM}|[零〇一二两三四五六七八九十]{{1,3}})"
-_DURATION_PATTERN = rf"""
-    (?P<an_hour>an?{_S1}hour(?P<and_half>{_S1}and{_S1}a{_S1}half)?)
-  | (?P<half_hour>half{_S1}an{_S1}hour|a{_S1}half{_S1}hour|half{_S1}hour)
-  | (?P<h>{_NUM}){_S}(?:hours?|hrs?|h)(?![a-z])
-        (?:{_S}(?:and{_S1})?(?P<hm>{_INT})(?:{_S}(?:minutes?|mins?|m)(?![a-z]))?)?
-  | (?P<m>{_INT}){_S}(?:minutes?|mins?|m)(?![a-z])
-  | (?P<zh_h>{_ZH_NUM})?{_S}个?(?P<zh_half>半)?{_S}(?:小时|钟头)
-        (?:{_S}(?P<zh_hm>{_ZH_NUM}){_S}分钟?)?
-  | (?P<zh_m>{_ZH_NUM}){_S}分钟
-"""
-_DURATION: Final = re.compile(_DURATION_PATTERN, re.IGNORECASE | re.VERBOSE)
-# The same shape without its named groups, so the time scanner can embed it.
-_DURATION_SHAPE = re.sub(r"\(\?P<\w+>", "(?:", _DURATION_PATTERN)
-
-
-def _number(text: str) -> float | None:
-    """An Arabic number or a Chinese one up to 99 (十五, 二十, 两)."""
-    if re.fullmatch(_NUM, text):
-        return float(text)
-    tens, ten, ones = text.partition("十")
-    if not ten:
-        return float(_ZH_DIGITS[text]) if text in _ZH_DIGITS else None
-    if (tens and tens not in _ZH_DIGITS) or (ones and ones not in _ZH_DIGITS):
-        return None
-    return float((_ZH_DIGITS[tens] if tens else 1) * 10 + (_ZH_DIGITS[ones] if ones else 0))
-
-
-def parse_duration(text: str) -> int | None:
-    """Minutes in `text` as a whole: 45m, 1h, 1h30m, 1h 30, 90 minutes, 1.5h, 2 hours, 30 min,
-    an hour, half an hour, 1小时, 半小时, 一个半小时, 1小时30分钟, 90分钟. None if unreadable.
-    """
-    match = _DURATION.fullmatch(text.strip())
-    if match is None:
-        return None
-    if match["an_hour"]:
-        return 90 if match["and_half"] else 60
-    if match["half_hour"]:
-        return 30
-    if match["h"] is not None:
-        return round(float(match["h"]) * 60 + int(match["hm"] or 0))
-    if match["m"] is not None:
-        return int(match["m"])
-    if match["zh_m"] is not None:
-        minutes = _number(match["zh_m"])
-        return None if minutes is None else round(minutes)
-    if match["zh_h"] is None and not match["zh_half"]:
-        return None  # a bare 小时
-    hours = _number(match["zh_h"]) if match["zh_h"] else 0.0
-    extra = _number(match["zh_hm"]) if match["zh_hm"] else 0.0
-    if hours is None or extra is None:
-        return None
-    return round((hours + (0.5 if match["zh_half"] else 0.0)) * 60 + extra)
-
 
 # --- the time scanner --------------------------------------------------------------------------
 # Every piece of a time phrase is an "atom"; a phrase is a run of atoms separated only by spaces or
@@ -186,32 +80,10 @@ _ATOM: Final = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_UNIT = r"(?:days?|d|hours?|hrs?|h|minutes?|mins?|m)(?![a-z])"
-_COMPOUND = rf"\d{{1,3}}{_S}{_UNIT}(?:[\s,]{{0,3}}(?:and{_S1})?\d{{1,3}}{_S}{_UNIT}){{0,3}}"
-_FROM_NOW = rf"{_S1}(?:from{_S1}now|later)"
-_OFFSET: Final = re.compile(
-    rf"""{_L}(?:in|after){_S1}(?:(?:about|around){_S1})?
-           (?:(?P<en>{_DURATION_SHAPE})|(?P<compound>{_COMPOUND}))(?:{_FROM_NOW})?{_R}
-       | {_L}(?P<en_later>{_DURATION_SHAPE}){_FROM_NOW}{_R}
-       | (?P<zh>{_DURATION_SHAPE}){_S}(?:以后|之后|过后|后)""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_COMPOUND_PART: Final = re.compile(rf"(\d{{1,3}}){_S}([dhm])", re.IGNORECASE)
 _GAP: Final = re.compile(r"[\s,\uff0c]{0,4}")
 _PM_PERIODS: Final = frozenset({"中午", "下午", "傍晚", "晚上"})
 _PM_HINTS: Final = frozenset({"tonight", "afternoon", "evening", "night", "今晚", "明晚"})
 _MAX_RANGE: Final = timedelta(hours=12)
-
-
-@dataclass(frozen=True, slots=True)
-class FoundTime:
-    """A time phrase found in a text: its start (aware, in the user's zone) and where it was."""
-
-    start: datetime
-    span: tuple[int, int]
-    phrase: str
-    duration: int | None = None
-    """Minutes, when the phrase is a range ("3-4pm", "下午2点到3点")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,59 +283,6 @@ def _cut_bare(run: list[_Atom]) -> Iterator[list[_Atom]]:
         yield piece
 
 
-def _base(now: datetime, tz: ZoneInfo) -> datetime:
-    """`now` as a naive wall time in `tz`: dateparser's RELATIVE_BASE."""
-    if now.utcoffset() is None:
-        raise ValueError("now must be an aware datetime")
-    return now.astimezone(tz).replace(tzinfo=None)
-
-
-def _resolve_date(date_text: str, base: datetime) -> date | None:
-    settings = {
-        "PREFER_DATES_FROM": "future",
-        "RELATIVE_BASE": base,
-        "DATE_ORDER": "MDY",
-        "RETURN_AS_TIMEZONE_AWARE": False,
-    }
-    parsed = dateparser.parse(date_text, languages=_LANGUAGES, settings=settings)
-    if not isinstance(parsed, datetime):
-        return None
-    found = parsed.date()
-    # dateparser's "future" compares with the base's time of day, so "3/9" said on 3/9 becomes
-    # next year's 3/9. Today's date is not in the past; the caller rejects a past time instead.
-    if found.year > base.year and not re.search(r"\d{4}", date_text):
-        try:
-            this_year = found.replace(year=base.year)
-        except ValueError:  # 29 February
-            return found
-        if this_year == base.date():
-            return this_year
-    return found
-
-
-def _localize(day: date, clock: time, tz: ZoneInfo) -> datetime | None:
-    """The wall time `day` `clock` in `tz`; None if that instant is outside year 1 to 9999 in UTC
-    ("9999-12-31 23:30" in Los Angeles, "0001-01-01 00:10" in Tokyo).
-
-    fold=0 then a round trip through UTC: a wall time in the fall-back fold takes its first
-    occurrence (the earlier instant); one in the spring-forward gap is read with the offset in
-    force before the change, which moves it forward by the gap (02:30 -> 03:30 in New York).
-    """
-    wall = datetime.combine(day, clock, tzinfo=tz).replace(fold=0)
-    try:
-        return wall.astimezone(UTC).astimezone(tz)
-    except OverflowError:
-        return None
-
-
-def _after(now: datetime, minutes: int, tz: ZoneInfo) -> datetime | None:
-    """`minutes` after `now`, in `tz`; None past year 9999."""
-    try:
-        return (now.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(tz)
-    except OverflowError:
-        return None
-
-
 def _reading(run: list[_Atom]) -> tuple[time, str | None, int | None] | None:
     """The run's clock time, its date text (None: today) and, for a range, its length in
     minutes: if it holds one clock time, or two joined by one joiner ("3-4pm", "2点到3点"), and
@@ -522,96 +341,3 @@ def _range(start: _End, end: _End) -> tuple[time, int] | None:
     clock = firsts[0]
     length = min((_minutes(end) - _minutes(clock)) % 1440 or 1440 for end in lasts)
     return (clock, length) if length <= _MAX_RANGE.total_seconds() // 60 else None
-
-
-def _found(
-    text: str, start: int, end: int, when: datetime, duration: int | None = None
-) -> FoundTime:
-    phrase = text[start:end]
-    start += len(phrase) - len(phrase.lstrip())
-    end -= len(phrase) - len(phrase.rstrip())
-    return FoundTime(start=when, span=(start, end), phrase=text[start:end], duration=duration)
-
-
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
-    """Find the time phrase in `text` and read it in `tz`, relative to `now` (aware).
-
-    A phrase is one clock time with at most one date next to it, or an offset:
-    `today 14:30`, `3pm`, `at 9` (09:00), `noon`, `tomorrow 3pm`, `3pm tomorrow`, `tomorrow at 3pm`,
-    `next mon 09:30`, `monday 10am`, `this fri 4pm`, `12/24 14:00` (month/day), `dec 24 2pm`,
-    `24th of december 14:00`, `2027-01-15 09:00`, `in 2 days 10:00`, `tonight at 8` (20:00);
-    offsets `in 2 hours`, `in 90 minutes`, `in an hour`; Chinese `明天下午3点`, `明天 15:00`,
-    `后天上午10点`, `下周一 上午10点`, `今天晚上8点半`, `下午3点`, `周五 9点一刻`, `12月24日 14:00`,
-    `2小时后`, `半小时后`; also `tmrw`. A date without a clock time ("tomorrow", "12/24") is not a
-    time, and a date only joins a clock next to it: in "tomorrow standup 3pm" the phrase is "3pm".
-    A range ("10:00-11:00") is refused rather than half read.
-
-    Dates: weekday names follow dateparser's PREFER_DATES_FROM=future ("monday" said on a Monday
-    is next week's); a month/day already past this year is next year's; a bare clock time is
-    TODAY even when it has passed ("3pm" at 4pm is 15:00 today), so the caller can reject it as
-    being in the past and suggest "tomorrow 3pm" rather than silently moving it a day.
-    Chinese days: 今天/明天/后天/大后天 count from today; 周X is the coming X (as "monday");
-    这周X/本周X and 下周X are that weekday of this and of next week (weeks start on Monday).
-    Chinese clocks: N点 alone is read on a 24-hour clock (3点 is 03:00); 下午/晚上/傍晚 add 12
-    hours (下午3点 is 15:00), 中午1点 is 13:00, 凌晨12点 is 00:00.
-
-    The wall time is computed naively and `tz` attached afterwards, so "tomorrow 9:00" on the
-    eve of a DST change gets tomorrow's offset; see `_localize` for gaps and folds. Offsets
-    ("in 2 hours") are elapsed time from `now`, not wall-clock arithmetic.
-
-    Returns the first phrase with both a date and a clock, else the first clock-only phrase,
-    else the first offset; None when there is none. Bounds that keep hostile text cheap: words
-    of a phrase are at most three whitespace characters apart, a number has at most six digits,
-    and only the first eight phrases with a date are looked up.
-    """
-    base = _base(now, tz)
-    chosen: tuple[list[_Atom], datetime, int | None] | None = None
-    lookups = 0
-    for run in _runs(text, base.date()):
-        while run and (run[-1].connector or run[-1].joiner):  # "3pm on" in "3pm on the roof"
-            run = run[:-1]
-        while run and run[0].joiner:  # "Retro - tomorrow 3pm"
-            run = run[1:]
-        reading = _reading(run)
-        if reading is None:
-            continue
-        clock, date_text, length = reading
-        if date_text is None:  # a bare clock time is today, even when already past
-            if chosen is None and (when := _localize(base.date(), clock, tz)) is not None:
-                chosen = (run, when, length)
-            continue
-        if lookups == _MAX_DATE_LOOKUPS:
-            continue
-        lookups += 1
-        day = _resolve_date(date_text, base)
-        if day is not None and (when := _localize(day, clock, tz)) is not None:
-            return _found(text, run[0].start, run[-1].end, when, length)
-    if chosen is not None:
-        run, when, length = chosen
-        return _found(text, run[0].start, run[-1].end, when, length)
-    for match in _OFFSET.finditer(text):
-        minutes = _offset_minutes(match)
-        if minutes and (start := _after(now, minutes, tz)) is not None:
-            return _found(text, match.start(), match.end(), start)
-    return None
-
-
-def _offset_minutes(match: re.Match[str]) -> int | None:
-    if match["compound"]:
-        factor = {"d": 1440, "h": 60, "m": 1}
-        parts = _COMPOUND_PART.findall(match["compound"])
-        return sum(int(number) * factor[unit.lower()] for number, unit in parts)
-    return parse_duration(match["en"] or match["en_later"] or match["zh"])
-
-
-def parse_date(text: str, *, now: datetime, tz: ZoneInfo) -> date | None:
-    """`text` as a whole read as one date ("12/31", "dec 31", "2027-01-15", "friday", "12月31日"),
-    with the same rules as the date part of `parse_when`; None if it is anything else.
-    """
-    base = _base(now, tz)
-    stripped = text.strip()
-    match = _ATOM.fullmatch(stripped)
-    atom = _atom(match, base.date()) if match else None
-    if atom is None or atom.date_text is None:
-        return None
-    return _resolve_date(atom.date_text, base)
