@@ -387,6 +387,17 @@ def test_schedule_rejects_past_time() -> None:
     assert problem.example == "/meet Standup tomorrow 09:00"
 
 
+def test_past_range_suggests_tomorrow_with_its_length() -> None:
+    problem = error("Planning 8-9am")
+
+    assert problem.kind is ErrorKind.PAST_TIME
+    assert problem.example == "/meet Planning tomorrow 08:00 for 60m"
+
+
+def test_past_time_suggestion_keeps_an_explicit_duration() -> None:
+    assert error("Standup 9am for 15m").example == "/meet Standup tomorrow 09:00 for 15m"
+
+
 def test_schedule_rejects_yesterday_instead_of_reading_it_as_topic() -> None:
     problem = error("Retro yesterday 3pm")
 

@@ -244,7 +244,8 @@ def parse_schedule(
             raise fail(
                 ErrorKind.PAST_TIME,
                 f"“{found.phrase}” is {start:%a %b %d %H:%M} ({tz.key}), which has already passed.",
-                f"/meet {topic} tomorrow {start:%H:%M}",
+                f"/meet {topic} tomorrow {start:%H:%M}"
+                + ("" if duration == default_duration else f" for {duration}m"),
             )
         case ErrorKind.TOO_FAR_AHEAD:
             raise fail(
