@@ -106,6 +106,24 @@ def test_offsets_are_elapsed_time_across_dst(text: str, minutes: int, now: datet
     assert found.phrase == text
 
 
+@pytest.mark.parametrize(
+    ("text", "now", "minutes"),
+    [
+        pytest.param("tomorrow 1-3am", NY_EVE, 60, id="spring-forward-night-loses-an-hour"),
+        pytest.param("tomorrow 1-4am", BERLIN_EVE, 240, id="fall-back-night-gains-an-hour"),
+        pytest.param("tomorrow 9-11am", NY_EVE, 120, id="day-after-the-change-is-plain"),
+    ],
+)
+def test_a_range_over_a_dst_change_lasts_its_elapsed_time(
+    text: str, now: datetime, minutes: int
+) -> None:
+    tz = now.tzinfo
+    assert isinstance(tz, ZoneInfo)
+    found = parse_when(text, now=now, tz=tz)
+    assert found is not None
+    assert found.duration == minutes
+
+
 def test_an_offset_over_the_spring_forward_moves_the_wall_clock_an_hour_more() -> None:
     found = parse_when("in 1d 2hr 5min", now=NY_EVE, tz=NEW_YORK)
     assert found is not None

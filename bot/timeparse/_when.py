@@ -121,7 +121,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
     Ranges are a start and a `duration` in minutes: `3-4pm` (15:00, 60), `8 - 11pm`,
     `8pm - 11`, `from 2 to 3:30` (a bare start of 1 to 6 with no am/pm is an afternoon),
     `10:00-11:00`, `下午2点到3点`, `6点30pm-11点pm`, `晚上10点 - 2点` (past midnight); an end
-    without am/pm takes the other end's. Refused: ranges over two dates or longer than 12 hours,
+    without am/pm takes the other end's; the duration is elapsed time (`_elapsed`). Refused: ranges over two dates or longer than 12 hours,
     two bare numbers ("Sprint 5-6"), and any phrase with a time word that does not read
     ("the 31st" in a month without one, "2 at night"). A date without a clock time ("tomorrow", "12/24") is not a
     time, and a date only joins a clock next to it: in "tomorrow standup 3pm" the phrase is "3pm".
@@ -158,14 +158,14 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
         clock, date_text, length = reading
         if date_text is None:  # a bare clock time is today, even when already past
             if chosen is None and (when := _localize(base.date(), clock, tz)) is not None:
-                chosen = (run, when, length)
+                chosen = (run, when, _elapsed(when, length, tz))
             continue
         if lookups == _MAX_DATE_LOOKUPS:
             continue
         lookups += 1
         day = _resolve_date(date_text, base)
         if day is not None and (when := _localize(day, clock, tz)) is not None:
-            return _found(text, run[0].start, run[-1].end, when, length)
+            return _found(text, run[0].start, run[-1].end, when, _elapsed(when, length, tz))
     if chosen is not None:
         run, when, length = chosen
         return _found(text, run[0].start, run[-1].end, when, length)
@@ -174,6 +174,19 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> FoundTime | None:
         if minutes and (start := _after(now, minutes, tz)) is not None:
             return _found(text, match.start(), match.end(), start)
     return None
+
+
+def _elapsed(start: datetime, wall_minutes: int | None, tz: ZoneInfo) -> int | None:
+    """A range's length as elapsed minutes: its end is a wall time too, so "1-3am" on the night
+    clocks spring forward lasts 60 minutes, not 120. None if nothing of it is left."""
+    if wall_minutes is None:
+        return None
+    end_wall = start.replace(tzinfo=None) + timedelta(minutes=wall_minutes)
+    end = _localize(end_wall.date(), end_wall.time(), tz)
+    if end is None:
+        return None
+    minutes = round((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 60)
+    return minutes if minutes > 0 else None
 
 
 def _offset_minutes(match: re.Match[str]) -> int | None:
