@@ -387,6 +387,17 @@ def test_schedule_rejects_past_time() -> None:
     assert problem.example == "/meet Standup tomorrow 09:00"
 
 
+def test_past_range_suggests_tomorrow_with_its_length() -> None:
+    problem = error("Planning 8-9am")
+
+    assert problem.kind is ErrorKind.PAST_TIME
+    assert problem.example == "/meet Planning tomorrow 08:00 for 60m"
+
+
+def test_past_time_suggestion_keeps_an_explicit_duration() -> None:
+    assert error("Standup 9am for 15m").example == "/meet Standup tomorrow 09:00 for 15m"
+
+
 def test_schedule_rejects_yesterday_instead_of_reading_it_as_topic() -> None:
     problem = error("Retro yesterday 3pm")
 
@@ -656,3 +667,31 @@ def test_the_invitee_limit_counts_each_person_once() -> None:
     text = "Planning tomorrow 3pm with " + mentions(50) + " and <@U0000000001|p1>"
 
     assert len(schedule(text).invitees) == 50
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "start_utc", "minutes"),
+    [
+        pytest.param("Planning 3-4pm", "Planning", datetime(2026, 3, 4, 20, 0, tzinfo=UTC), 60,
+                     id="range-3-4pm"),
+        pytest.param("Planning 3-4pm for 45m", "Planning",
+                     datetime(2026, 3, 4, 20, 0, tzinfo=UTC), 45, id="explicit-for-wins"),
+        pytest.param("Workshop tomorrow from 2 to 3:30", "Workshop",
+                     datetime(2026, 3, 5, 19, 0, tzinfo=UTC), 90, id="from-2-to-3:30"),
+        pytest.param("Offsite 8 - 11pm", "Offsite", datetime(2026, 3, 5, 1, 0, tzinfo=UTC), 180,
+                     id="8-11pm"),
+        pytest.param("周会 明天下午2点到3点", "周会", datetime(2026, 3, 5, 19, 0, tzinfo=UTC), 60,
+                     id="zh-下午2点到3点"),
+        pytest.param("review in 15 minutes from now", "review",
+                     datetime(2026, 3, 4, 15, 15, tzinfo=UTC), 30, id="from-now-cut"),
+        pytest.param("Retro friday of next week at 9am", "Retro",
+                     datetime(2026, 3, 13, 13, 0, tzinfo=UTC), 30, id="friday-of-next-week"),
+        pytest.param("Chat an hour later", "Chat", datetime(2026, 3, 4, 16, 0, tzinfo=UTC), 30,
+                     id="an-hour-later"),
+    ],
+)  # fmt: skip
+def test_schedule_reads_ranges_and_offsets(
+    text: str, topic: str, start_utc: datetime, minutes: int
+) -> None:
+    command = schedule(text)
+    assert (command.topic, command.start, command.duration_minutes) == (topic, start_utc, minutes)

@@ -151,7 +151,8 @@ def test_month_day_year_rules(phrase: str, expected: datetime) -> None:
         pytest.param("in 30", id="offset-without-unit"),
         pytest.param("Release 1.25", id="version"),
         pytest.param("三季度复盘", id="zh-number-without-点"),
-        pytest.param("Sync 10:00-11:00 tomorrow", id="time-range-refused-not-misread"),
+        pytest.param("Sprint 5-6 review", id="number-range-is-not-a-time"),
+        pytest.param("Sync 10pm today - 2am tomorrow", id="range-over-two-dates-refused"),
     ],
 )
 def test_words_and_numbers_in_topics_are_not_times(text: str) -> None:

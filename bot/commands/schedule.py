@@ -237,13 +237,15 @@ def parse_schedule(
     rest = _join(_ZH_CONNECTOR.sub("", text[: found.span[0]]), text[found.span[1] :])
     topic = check_topic(_topic_of(rest) or DEFAULT_TOPIC)
     start = found.start
-    duration = default_duration if duration is None else duration
+    if duration is None:  # an explicit "for 45m" wins over a range's length ("3-4pm")
+        duration = default_duration if found.duration is None else found.duration
     match start_problem(start, now):
         case ErrorKind.PAST_TIME:
             raise fail(
                 ErrorKind.PAST_TIME,
                 f"“{found.phrase}” is {start:%a %b %d %H:%M} ({tz.key}), which has already passed.",
-                f"/meet {topic} tomorrow {start:%H:%M}",
+                f"/meet {topic} tomorrow {start:%H:%M}"
+                + ("" if duration == default_duration else f" for {duration}m"),
             )
         case ErrorKind.TOO_FAR_AHEAD:
             raise fail(
