@@ -34,6 +34,7 @@ from tests.fakes.slack_api import (
     signed_headers,
     slash_command_body,
 )
+from tests.fakes.socket_mode import SocketModeSlack, serve_socket_mode
 
 APP_ID = "meetbot-e2e-app"
 APP_KEY = "meetbot-e2e-app-key"
@@ -231,3 +232,28 @@ def harness(
 ) -> Iterator[Harness]:
     with running_bot(sandbox, fake_slack, empty_database.url, tmp_path) as bot:
         yield bot.harness
+
+
+@contextlib.contextmanager
+def socket_mode_bot(
+    sandbox: RunningSandbox,
+    fake_slack: tuple[FakeSlack, str],
+    database_url: str,
+    data_dir: Path,
+) -> Iterator[tuple[SocketModeSlack, str]]:
+    """The bot in Socket Mode (no signing secret, an app token), connected to a local socket
+    endpoint; yields that endpoint and the bot's own HTTP URL."""
+    slack, slack_url = fake_slack
+    with serve_socket_mode() as (socket, socket_url):
+        slack.socket_url = socket_url
+        settings = make_settings(
+            slack_url=slack_url,
+            sandbox_url=sandbox.base_url,
+            database_url=database_url,
+            data_dir=data_dir,
+            slack_signing_secret=None,
+            slack_app_token=SecretStr("xapp-1-test"),
+        )
+        with serve_asgi(build_http_app(settings, socket_mode=True), lifespan=True) as bot_url:
+            assert socket.connected.wait(10), "the bot never opened the socket"
+            yield socket, bot_url

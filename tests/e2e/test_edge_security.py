@@ -28,10 +28,9 @@ from storage.models import MeetingState
 from storage.repo import MeetingRow, Repository
 from storage.secrets import SecretBox
 from tests.conftest import Database
-from tests.e2e.conftest import ADA, ALICE, APP_ID, Bot, make_settings, running_bot
+from tests.e2e.conftest import ADA, ALICE, APP_ID, Bot, make_settings, running_bot, socket_mode_bot
 from tests.e2e.processes import Fleet, Served, fleet_env
 from tests.e2e.scheduling import now, seed
-from tests.fakes.asgi_server import serve_asgi
 from tests.fakes.sandbox import RunningSandbox
 from tests.fakes.slack_api import (
     FakeSlack,
@@ -39,7 +38,6 @@ from tests.fakes.slack_api import (
     signed_headers,
     slash_command_body,
 )
-from tests.fakes.socket_mode import serve_socket_mode
 from tests.fakes.vendor_push import push_body
 
 WEBHOOK_KEY = "subscriber-key"
@@ -77,45 +75,37 @@ def test_socket_mode_does_not_serve_slack_requests_over_http(
     tmp_path: Path,
 ) -> None:
     slack, slack_url = fake_slack
-    with serve_socket_mode() as (socket_slack, socket_url):
-        slack.socket_url = socket_url
-        settings = make_settings(
-            slack_url=slack_url,
-            sandbox_url=sandbox.base_url,
-            database_url=empty_database.url,
-            data_dir=tmp_path,
-            slack_signing_secret=None,
-            slack_app_token=SecretStr("xapp-1-test"),
+    with socket_mode_bot(sandbox, fake_slack, empty_database.url, tmp_path) as (
+        socket_slack,
+        bot_url,
+    ):
+        unsigned = slash_command_body(
+            "now Unsigned sync",
+            user_id=ALICE.id,
+            team_id=ALICE.team_id,
+            response_url=f"{slack_url}/response/unsigned",
         )
-        with serve_asgi(build_http_app(settings, socket_mode=True), lifespan=True) as bot_url:
-            assert socket_slack.connected.wait(10), "the bot never opened the socket"
-            unsigned = slash_command_body(
-                "now Unsigned sync",
-                user_id=ALICE.id,
-                team_id=ALICE.team_id,
-                response_url=f"{slack_url}/response/unsigned",
-            )
-            answer = httpx.post(
-                f"{bot_url}/slack/events",
-                content=unsigned,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            # A genuine command over the socket afterwards: its card is the only one.
-            envelope = socket_slack.send(
-                "slash_commands",
-                {
-                    "team_id": ALICE.team_id,
-                    "channel_id": "C1",
-                    "user_id": ALICE.id,
-                    "command": "/meet",
-                    "text": "now Socket sync",
-                    "api_app_id": "A1",
-                    "response_url": f"{slack_url}/response/socket",
-                    "trigger_id": "trigger-socket",
-                },
-            )
-            socket_slack.ack(envelope)
-            slack.wait_for("chat.postMessage")
+        answer = httpx.post(
+            f"{bot_url}/slack/events",
+            content=unsigned,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        # A genuine command over the socket afterwards: its card is the only one.
+        envelope = socket_slack.send(
+            "slash_commands",
+            {
+                "team_id": ALICE.team_id,
+                "channel_id": "C1",
+                "user_id": ALICE.id,
+                "command": "/meet",
+                "text": "now Socket sync",
+                "api_app_id": "A1",
+                "response_url": f"{slack_url}/response/socket",
+                "trigger_id": "trigger-socket",
+            },
+        )
+        socket_slack.ack(envelope)
+        slack.wait_for("chat.postMessage")
     assert answer.status_code in (404, 405)
     assert len(sandbox.meetings()) == 1
     assert "Unsigned" not in json.dumps(sandbox.meetings())

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,14 +59,6 @@ def elsewhere() -> Iterator[tuple[list[dict[str, Any]], str]]:
     app = Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
     with serve_asgi(app) as url:
         yield received, url
-
-
-def wait_until(check: Any, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def command_body(
