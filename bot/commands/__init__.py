@@ -96,6 +96,7 @@ __all__ = [
     "Schedule",
     "StartNow",
     "WhoAmI",
+    "form_of",
     "parse_command",
 ]
 
@@ -132,6 +133,28 @@ _SIMPLE: Final[Mapping[str, Command]] = MappingProxyType(
 )
 
 
+def _normalised(text: str) -> str:
+    return WHITESPACE.sub(" ", PRIVATE_USE.sub("", text)).strip()
+
+
+def form_of(text: str) -> OpenScheduleModal | AdminSetup | None:
+    """The form `/meet text` opens (`schedule`, `admin setup`), or None; agrees with
+    parse_command but needs no clock or time zone, so a listener can open the form before any
+    other work (a trigger_id lives 3 s)."""
+    raw = _normalised(text)
+    first, _, rest = raw.partition(" ")
+    keyword = first.lower()
+    if keyword == "schedule" and not rest:
+        return OpenScheduleModal()
+    if keyword != "admin" or len(plain(raw)) > MAX_COMMAND_LENGTH:
+        return None
+    try:
+        command = parse_admin(rest)
+    except InvalidCommandError:
+        return None
+    return command if isinstance(command, AdminSetup) else None
+
+
 def parse_command(
     text: str, *, now: datetime, tz: ZoneInfo, default_duration: int = DEFAULT_DURATION_MINUTES
 ) -> Command | CommandError:
@@ -150,7 +173,7 @@ def parse_command(
     Chinese clauses: 时长1小时 (duration), 邀请 @a (invitees). Text without a time phrase is
     NoTimeFound; nothing is created from it.
     """
-    raw = WHITESPACE.sub(" ", PRIVATE_USE.sub("", text)).strip()
+    raw = _normalised(text)
     first, _, rest = raw.partition(" ")
     keyword = first.lower()
     try:

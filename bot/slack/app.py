@@ -42,7 +42,9 @@ def build_app(
     on = Listeners(service, Presenter(service, notifier, client), notifier, client)
     guarded = on.guarded
 
-    app.command("/meet")(ack=on.ack_now, lazy=[guarded(on.run_meet)])
+    # /meet and "Open the form" open a form before their act-once check (Listeners._form).
+    app.command("/meet")(ack=on.ack_now, lazy=[guarded(on.run_meet, once=False)])
+    app.action(blocks.OPEN_FORM)(ack=on.ack_now, lazy=[guarded(on.run_open_form, once=False)])
     app.view(blocks.ADMIN_SETUP_MODAL)(ack=on.ack_now, lazy=[guarded(on.run_admin_setup)])
     app.event("app_uninstalled")(on.on_uninstalled)
     app.event("tokens_revoked")(on.on_uninstalled)

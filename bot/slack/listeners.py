@@ -24,7 +24,7 @@ from bot.service import Invocation, MeetingService
 from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.notifier import Notifier
-from bot.slack.presenter import Presenter, Reply
+from bot.slack.presenter import Form, Presenter, Reply
 
 __all__ = ["Listeners", "request_key", "schedule_request"]
 
@@ -138,18 +138,24 @@ class Listeners:
 
         return reply
 
-    def guarded(self, run: Lazy) -> Lazy:
-        """`run` acted on once per Slack request (see request_key), and never silent: a
-        failure is logged with a reference the user is given."""
+    async def act_once(self, body: dict[str, Any]) -> bool:
+        """Whether this Slack request is new (see request_key); a repeat is told so."""
+        key = request_key(body)
+        if key is None or await self._service.first_time(*key):
+            return True
+        await self.answer(body)(blocks.render_working(ALREADY_DONE))
+        return False
+
+    def guarded(self, run: Lazy, *, once: bool = True) -> Lazy:
+        """`run` acted on once per Slack request (`once=False`: `run` checks that itself), and
+        never silent: a failure is logged with a reference the user is given."""
 
         # wraps: Bolt reads the parameters to inject from `run`, through __wrapped__.
         @functools.wraps(run)
         async def lazy(**kwargs: Any) -> None:
             body: dict[str, Any] = kwargs["body"]
             try:
-                key = request_key(body)
-                if key is not None and not await self._service.first_time(*key):
-                    await self.answer(body)(blocks.render_working(ALREADY_DONE))
+                if once and not await self.act_once(body):
                     return
                 await run(**kwargs)
             except Exception:
@@ -176,11 +182,52 @@ class Listeners:
             await ack()
 
     async def run_meet(self, body: dict[str, Any]) -> None:
+        """Guarded with once=False: a form opens before the act-once check, the rest after it."""
+        text = body.get("text") or ""
+        if (form := cmd.form_of(text)) is not None:
+            await self._form(body, form, text)
+            return
+        if not await self.act_once(body):
+            return
         invocation = _invocation(body)
-        outcome = await self._service.execute(invocation, body.get("text") or "")
+        outcome = await self._service.execute(invocation, text)
         await self._presenter.present(
             outcome, invocation, reply=self.answer(body), trigger_id=body.get("trigger_id")
         )
+
+    async def run_open_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """ "Open the form" (after an expired trigger): its press brings a fresh trigger_id."""
+        text = str(action.get("value") or "")
+        if (form := cmd.form_of(text)) is not None:
+            await self._form(body, form, text)
+
+    async def _form(self, body: dict[str, Any], form: Form, text: str) -> None:
+        """views.open first, from the command text alone (a trigger_id lives 3 s and opens one
+        view); then the act-once check and what the form needs (profile, admin rights, the
+        stored setup), shown with views.update."""
+        invocation = _invocation(body)
+        trigger_id = body.get("trigger_id")
+        opened = (
+            await self._presenter.open_form(form, invocation, trigger_id) if trigger_id else None
+        )
+        if opened is None:  # Slack refused the trigger: a repeat, or too late
+            if await self.act_once(body):
+                await self.answer(body)(blocks.render_form_retry(text))
+            return
+        # Recorded for repeats; this request goes on whatever the answer, since Slack opens a
+        # trigger only once: the form just opened is the request's only one.
+        if (key := request_key(body)) is not None:
+            await self._service.first_time(*key)
+        if isinstance(form, cmd.OpenScheduleModal):
+            return  # the scheduling form needs nothing more
+        try:
+            outcome = await self._service.execute(invocation, text)
+            await self._presenter.present(
+                outcome, invocation, reply=self.answer(body), opened=opened
+            )
+        except Exception:
+            await self._presenter.show_failure(opened)
+            raise
 
     async def run_cancel(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         invocation = _invocation(body)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import commands as cmd
 from bot.service import (
     AdminDone,
     Cancelled,
@@ -35,7 +37,7 @@ from bot.slack import blocks
 from bot.slack.blocks import Message, NotMappedReason
 from bot.slack.notifier import Notifier, card_view
 
-__all__ = ["Presenter", "Reply"]
+__all__ = ["TRIGGER_ERRORS", "OpenedView", "Presenter", "Reply"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,22 @@ Reply = Callable[[Message], Awaitable[None]]
 
 CARD_WILL_FOLLOW: Final = "Your meeting is ready; its card will follow."
 FORM_NEEDS_COMMAND: Final = "Run the command again to open the form."
+TRIGGER_ERRORS: Final = frozenset(
+    {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}
+)
+"""views.open's answers when the trigger_id cannot open anything (3 s old, unknown, used)."""
+
+Form = cmd.OpenScheduleModal | cmd.AdminSetup
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedView:
+    """A modal this request opened: views.update replaces what it shows."""
+
+    id: str
+    hash: str | None
+    title: str
+    callback_id: str
 
 
 class Presenter:
@@ -68,8 +86,18 @@ class Presenter:
         *,
         reply: Reply,
         trigger_id: str | None = None,
+        opened: OpenedView | None = None,
     ) -> None:
-        """Deliver `outcome` to the user who asked (privately) or to the channel (cards)."""
+        """Deliver `outcome` to the user who asked (privately) or to the channel (cards).
+
+        With a form already `opened` for the request, a form outcome fills it in and any other
+        answer is shown in its window instead of the form.
+        """
+        if opened is not None and not isinstance(outcome, OpenSchedule | OpenAdminSetup):
+            if isinstance(outcome, NotAllowed):
+                await self._update(opened, blocks.render_admin_setup_denied(), reply)
+                return
+            reply = self._in_view(opened, reply)
         match outcome:
             case Created():
                 await self._created(outcome, reply)
@@ -112,7 +140,7 @@ class Presenter:
                 view = blocks.render_schedule_modal(
                     topic=topic, initial_epoch=None, private_metadata=invocation.channel_id
                 )
-                await self._open(trigger_id, view, reply)
+                await self._show(view, opened, trigger_id, reply)
             case OpenAdminSetup():
                 current = await self._service.app_settings(team_id=invocation.team_id)
                 view = blocks.render_admin_setup_modal(
@@ -122,13 +150,81 @@ class Presenter:
                     private_metadata=invocation.channel_id,
                     key_unreadable=current.key_unreadable,
                 )
-                await self._open(trigger_id, view, reply)
+                await self._show(view, opened, trigger_id, reply)
 
-    async def _open(self, trigger_id: str | None, view: dict[str, Any], reply: Reply) -> None:
-        if trigger_id is None:
+    async def open_form(
+        self, form: Form, invocation: Invocation, trigger_id: str
+    ) -> OpenedView | None:
+        """views.open at once, with nothing read first: the scheduling form whole (it needs no
+        data), workspace setup as a loading view that `present` fills in. None when Slack
+        refused the trigger (TRIGGER_ERRORS)."""
+        channel = invocation.channel_id
+        view = (
+            blocks.render_schedule_modal(initial_epoch=None, private_metadata=channel)
+            if isinstance(form, cmd.OpenScheduleModal)
+            else blocks.render_admin_setup_loading(private_metadata=channel)
+        )
+        try:
+            answer = await self._client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            if exc.response.get("error") in TRIGGER_ERRORS:
+                log.info("views.open refused the trigger: %s", exc.response.get("error"))
+                return None
+            raise
+        shown = answer.get("view") or {}
+        return OpenedView(
+            id=str(shown.get("id", "")),
+            hash=shown.get("hash"),
+            title=str(view["title"]["text"]),
+            callback_id=str(view["callback_id"]),
+        )
+
+    async def show_failure(self, opened: OpenedView) -> None:
+        """The opened form's window after its filling-in failed (the user is told privately)."""
+        notice = blocks.render_form_notice(
+            callback_id=opened.callback_id, title=opened.title, text=blocks.FORM_FAILED_NOTICE
+        )
+        try:
+            await self._update(opened, notice, None)
+        except Exception:  # the failure being reported matters more
+            log.exception("could not show the failure in view %s", opened.id)
+
+    async def _show(
+        self, view: dict[str, Any], opened: OpenedView | None, trigger_id: str | None, reply: Reply
+    ) -> None:
+        if opened is not None:
+            await self._update(opened, view, None)
+        elif trigger_id is None:
             await reply({"text": FORM_NEEDS_COMMAND})
-            return
-        await self._client.views_open(trigger_id=trigger_id, view=view)
+        else:
+            await self._client.views_open(trigger_id=trigger_id, view=view)
+
+    def _in_view(self, opened: OpenedView, reply: Reply) -> Reply:
+        """A Reply that shows the answer in the opened form's window (privately if that fails)."""
+
+        async def show(message: Message) -> None:
+            notice = blocks.render_form_notice(
+                callback_id=opened.callback_id, title=opened.title, text=str(message["text"])
+            )
+            await self._update(opened, notice, reply, message)
+
+        return show
+
+    async def _update(
+        self,
+        opened: OpenedView,
+        view: dict[str, Any],
+        reply: Reply | None,
+        message: Message | None = None,
+    ) -> None:
+        """views.update on the opened view (hash-checked); when the window is gone (closed),
+        `message` (or the view's own text) goes to `reply` instead, if there is one."""
+        try:
+            await self._client.views_update(view_id=opened.id, hash=opened.hash, view=view)
+        except SlackApiError as exc:
+            log.warning("views.update of %s failed: %s", opened.id, exc.response.get("error"))
+            if reply is not None:
+                await reply(message or {"text": view["blocks"][0]["text"]["text"]})
 
     async def _created(self, outcome: Created, reply: Reply) -> None:
         meeting = outcome.meeting

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     DateTimePickerElement,
     InputBlock,
@@ -37,6 +38,9 @@ from bot.rules import (
 )
 from bot.slack.blocks.common import (
     MAPPING_MODES,
+    Message,
+    as_message,
+    button,
     clip,
     context,
     escape,
@@ -50,6 +54,7 @@ from bot.slack.blocks.ids import (
     ADMIN_CORP_ID,
     ADMIN_MODE,
     ADMIN_SETUP_MODAL,
+    OPEN_FORM,
     SCHEDULE_DURATION,
     SCHEDULE_INVITEES,
     SCHEDULE_MODAL,
@@ -60,12 +65,17 @@ from bot.slack.blocks.ids import (
 
 __all__ = [
     "DURATION_CHOICES",
+    "FORM_FAILED_NOTICE",
     "RECURRENCE_CHOICES",
     "AdminSetupForm",
     "ScheduleForm",
     "read_admin_setup_modal",
     "read_schedule_modal",
+    "render_admin_setup_denied",
+    "render_admin_setup_loading",
     "render_admin_setup_modal",
+    "render_form_notice",
+    "render_form_retry",
     "render_schedule_modal",
 ]
 
@@ -112,6 +122,20 @@ ADMIN_KEY_UNREADABLE: Final = (
 ADMIN_CORP_ID_LABEL: Final = "Corp ID"
 ADMIN_CORP_ID_HINT: Final = "Only for service-provider (SP) mode; leave empty otherwise."
 ADMIN_MODE_LABEL: Final = "How Slack users map to meeting users"
+
+ADMIN_LOADING: Final = ":hourglass_flowing_sand: Loading this workspace's current setup…"
+ADMIN_DENIED: Final = (
+    ":no_entry: Only workspace admins can change the meeting-service setup. "
+    "Ask one of them to run `/meet admin setup`."
+)
+FORM_FAILED_NOTICE: Final = (
+    "This form could not be filled in; meetbot sent you a message saying why. Close this window."
+)
+FORM_RETRY_TEXT: Final = (
+    "Slack did not let meetbot open the form in time (this happens when meetbot is slow to "
+    "answer). Press the button to open it now."
+)
+FORM_RETRY_BUTTON: Final = "Open the form"
 
 FORM_TOPIC_EMPTY: Final = "Give the meeting a topic."
 FORM_TOPIC_LONG: Final = f"Keep the topic to {MAX_TOPIC_LENGTH} characters."
@@ -179,6 +203,39 @@ def _modal(
         blocks=blocks,
     )
     return view.to_dict()
+
+
+def _notice(callback_id: str, title: str, private_metadata: str, text: str) -> dict[str, Any]:
+    """A modal that only shows `text` (mrkdwn, already escaped): no submit button."""
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        title=PlainTextObject(text=title),
+        close=PlainTextObject(text=MODAL_CLOSE),
+        private_metadata=private_metadata,
+        blocks=[section(text)],
+    )
+    return view.to_dict()
+
+
+def render_form_retry(form_text: str) -> Message:
+    """Ephemeral: the form could not be opened (expired trigger); its button opens it again
+    (a button press brings a fresh trigger_id). `form_text` is the /meet text of the form."""
+    return as_message(
+        FORM_RETRY_TEXT,
+        [
+            section(FORM_RETRY_TEXT),
+            ActionsBlock(
+                elements=[button(FORM_RETRY_BUTTON, OPEN_FORM, value=form_text, style="primary")]
+            ),
+        ],
+    )
+
+
+def render_form_notice(*, callback_id: str, title: str, text: str) -> dict[str, Any]:
+    """A form's window showing an answer instead of the form (e.g. not allowed): `text` is
+    mrkdwn, already escaped (a rendered Message's text)."""
+    return _notice(callback_id, title, "", text)
 
 
 # --- The scheduling form -----------------------------------------------------------------------
@@ -324,6 +381,17 @@ def render_admin_setup_modal(
         ),
     ]
     return _modal(ADMIN_SETUP_MODAL, ADMIN_TITLE, ADMIN_SUBMIT, private_metadata, blocks)
+
+
+def render_admin_setup_loading(*, private_metadata: str) -> dict[str, Any]:
+    """What views.open shows at once for workspace setup, before the current values (and the
+    user's admin rights) are read; views.update then shows the form or why it cannot."""
+    return _notice(ADMIN_SETUP_MODAL, ADMIN_TITLE, private_metadata, ADMIN_LOADING)
+
+
+def render_admin_setup_denied() -> dict[str, Any]:
+    """Workspace setup's window for someone who is not a workspace admin."""
+    return render_form_notice(callback_id=ADMIN_SETUP_MODAL, title=ADMIN_TITLE, text=ADMIN_DENIED)
 
 
 def read_admin_setup_modal(view: dict[str, Any]) -> AdminSetupForm:

@@ -21,6 +21,7 @@ __all__ = [
     "MAPPINGS_PAGE",
     "MAPPINGS_PAGE_NEXT",
     "MAPPINGS_PAGE_PREV",
+    "OPEN_FORM",
     "SCHEDULE_DURATION",
     "SCHEDULE_INVITEES",
     "SCHEDULE_MODAL",
@@ -38,6 +39,9 @@ HOST_JOIN: Final = "meet_host_join"
 """Host link button in the organizer's ephemeral message (url button, ack only)."""
 START_NOW: Final = "meet_start_now"
 """'Start now' after no time was found; value is the topic exactly as typed (not escaped)."""
+OPEN_FORM: Final = "meet_open_form"
+"""'Open the form' after Slack refused to open it (the trigger expired); value is the /meet
+text that opens it ("schedule", "admin setup"), read again with bot.commands.form_of."""
 MAPPINGS_PAGE_PREV: Final = "meet_mappings_page_prev"
 MAPPINGS_PAGE_NEXT: Final = "meet_mappings_page_next"
 MAPPINGS_PAGE: Final = re.compile(r"^meet_mappings_page_(prev|next)$")
