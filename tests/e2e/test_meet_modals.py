@@ -2,13 +2,74 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
 from bot.slack import blocks
-from tests.e2e.conftest import ADA, ALICE, APP_ID, APP_KEY, Harness
+from storage.db import sync_url
+from tests.conftest import Database
+from tests.e2e.conftest import ADA, ALICE, APP_ID, APP_KEY, Harness, running_bot
 from tests.e2e.inside import REPAIR_JOB
+from tests.fakes.sandbox import RunningSandbox
+from tests.fakes.slack_api import FakeSlack, slash_command_body
+
+TRIGGER_LIFE = 3.0
+"""Seconds a trigger_id can open a view after the request that carried it (Slack's rule)."""
+
+
+@contextlib.contextmanager
+def database_held(url: str) -> Iterator[None]:
+    """The database slowed to a halt for the bot: the test holds the write lock (SQLite) or
+    exclusive locks on the tables a command touches first (PostgreSQL) until the block ends."""
+    if url.startswith("sqlite"):
+        lite = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            lite.execute("BEGIN IMMEDIATE")
+            yield
+            lite.execute("ROLLBACK")
+        finally:
+            lite.close()
+        return
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as connection, connection.begin():
+            connection.execute(
+                text("LOCK TABLE seen_key, workspace, user_mapping IN ACCESS EXCLUSIVE MODE")
+            )
+            yield
+    finally:
+        engine.dispose()
+
+
+def setup_view(key: str, *, app_id: str = APP_ID) -> dict[str, Any]:
+    def typed(block_id: str, value: str) -> dict[str, Any]:
+        return {block_id: {block_id: {"type": "plain_text_input", "value": value}}}
+
+    return {
+        "callback_id": blocks.ADMIN_SETUP_MODAL,
+        "private_metadata": "C1",
+        "state": {
+            "values": {
+                **typed(blocks.ADMIN_APP_ID, app_id),
+                **typed(blocks.ADMIN_APP_KEY, key),
+                **typed(blocks.ADMIN_CORP_ID, ""),
+                blocks.ADMIN_MODE: {
+                    blocks.ADMIN_MODE: {
+                        "type": "static_select",
+                        "selected_option": {"value": "slack"},
+                    }
+                },
+            }
+        },
+    }
 
 
 def schedule_view(
@@ -94,32 +155,13 @@ def test_a_card_slack_failed_to_take_is_posted_later(harness: Harness) -> None:
 
 
 def test_admin_setup_checks_the_app_before_saving_it(harness: Harness) -> None:
-    def setup_view(key: str) -> dict[str, Any]:
-        def text(block_id: str, value: str) -> dict[str, Any]:
-            return {block_id: {block_id: {"type": "plain_text_input", "value": value}}}
-
-        return {
-            "callback_id": blocks.ADMIN_SETUP_MODAL,
-            "private_metadata": "C1",
-            "state": {
-                "values": {
-                    **text(blocks.ADMIN_APP_ID, APP_ID),
-                    **text(blocks.ADMIN_APP_KEY, key),
-                    **text(blocks.ADMIN_CORP_ID, ""),
-                    blocks.ADMIN_MODE: {
-                        blocks.ADMIN_MODE: {
-                            "type": "static_select",
-                            "selected_option": {"value": "slack"},
-                        }
-                    },
-                }
-            },
-        }
-
     harness.command("admin setup", user=ADA)
     assert harness.slack.wait_for("views.open")[0].args["view"]["callback_id"] == (
         blocks.ADMIN_SETUP_MODAL
     )
+    shown = harness.slack.wait_for("views.update")[0].args
+    assert shown["view_id"] == "V1"
+    assert blocks.ADMIN_APP_KEY in json.dumps(shown["view"])  # the form itself, not a notice
     harness.submit_view(setup_view("wrong-key"), user=ADA)
     refused = harness.slack.wait_for("chat.postEphemeral")[0].args
     assert "app" in json.dumps(refused).lower()
@@ -130,3 +172,115 @@ def test_admin_setup_checks_the_app_before_saving_it(harness: Harness) -> None:
     assert "Saved" in json.dumps(saved)
     _, rid = harness.command("whoami")
     assert "T1-UALICE" in harness.reply_text(rid)
+
+
+def test_setup_form_opens_before_a_slow_directory_and_database_then_shows_the_setup(
+    sandbox: RunningSandbox,
+    fake_slack: tuple[FakeSlack, str],
+    empty_database: Database,
+    tmp_path: Path,
+) -> None:
+    with running_bot(sandbox, fake_slack, empty_database.url, tmp_path) as bot:
+        harness, slack = bot.harness, bot.harness.slack
+        harness.command("admin setup", user=ADA)
+        harness.submit_view(setup_view(APP_KEY), user=ADA)
+        slack.wait_for("chat.postEphemeral")  # saved: the next form shows this app
+        harness.inside.settle()
+        before = len(slack.calls)
+
+        slack.hold("users.info", "before")  # the directory answers only when released
+        with database_held(empty_database.url):
+            sent = time.monotonic()
+            harness.command("admin setup", user=ADA)
+            opened = slack.wait_for("views.open", count=2)[1]
+            assert opened.at - sent < TRIGGER_LIFE
+            # Opened while the database was still held and before any directory lookup.
+            assert [c.method for c in slack.calls[before:]] == ["views.open"]
+            assert "Loading" in json.dumps(opened.args["view"])
+        slack.wait_held("users.info")
+        slack.release("users.info")
+        shown = slack.wait_for("views.update", count=2)[1].args
+        assert shown["view_id"] == "V1"
+        assert f'"initial_value": "{APP_ID}"' in json.dumps(shown["view"])
+        methods = [c.method for c in slack.calls[before:]]
+        assert methods.index("views.open") < methods.index("users.info")
+
+
+def test_schedule_form_opens_at_once_while_the_database_is_held(
+    sandbox: RunningSandbox,
+    fake_slack: tuple[FakeSlack, str],
+    empty_database: Database,
+    tmp_path: Path,
+) -> None:
+    with running_bot(sandbox, fake_slack, empty_database.url, tmp_path) as bot:
+        harness, slack = bot.harness, bot.harness.slack
+        slack.hold("users.info", "before")
+        with database_held(empty_database.url):
+            sent = time.monotonic()
+            harness.command("schedule")
+            opened = slack.wait_for("views.open")[0]
+            assert opened.at - sent < TRIGGER_LIFE
+            assert opened.args["view"]["callback_id"] == blocks.SCHEDULE_MODAL
+        slack.release("users.info")
+        harness.inside.settle()
+        # The form is whole: no lookup, no update, no answer follows.
+        assert [c.method for c in slack.calls if c.method != "auth.test"] == ["views.open"]
+
+
+def test_non_admin_sees_the_setup_window_say_only_admins_may_and_cannot_save(
+    harness: Harness,
+) -> None:
+    harness.command("admin setup")
+    assert harness.slack.wait_for("views.open")[0].args["view"]["callback_id"] == (
+        blocks.ADMIN_SETUP_MODAL
+    )
+    shown = json.dumps(harness.slack.wait_for("views.update")[0].args["view"])
+    assert "Only workspace admins can change the meeting-service setup" in shown
+    assert blocks.ADMIN_APP_KEY not in shown
+    assert "submit" not in json.loads(shown)
+
+    harness.submit_view(setup_view(APP_KEY, app_id="forged-app"))  # a forged submission
+    refused = json.dumps(harness.slack.wait_for("chat.postEphemeral")[0].args)
+    assert "Only" in refused
+    _, rid = harness.command("whoami")  # the default mapping mode (email) still holds
+    assert "alice@example.com" in harness.reply_text(rid)
+
+
+def test_an_expired_trigger_gets_a_button_that_opens_the_form(harness: Harness) -> None:
+    harness.slack.fail["views.open"] = ["expired_trigger_id"]
+    _, rid = harness.command("schedule")
+    answer = harness.replies(rid)[0].args
+    button = answer["blocks"][1]["elements"][0]
+    assert button["action_id"] == blocks.OPEN_FORM
+    assert button["value"] == "schedule"
+    assert answer["response_type"] == "ephemeral"
+
+    _, pressed = harness.click(blocks.OPEN_FORM, button["value"])
+    opened = harness.slack.wait_for("views.open", count=2)[1].args
+    assert opened["trigger_id"] == f"trigger-{pressed}"  # the press's own, fresh trigger
+    assert opened["view"]["callback_id"] == blocks.SCHEDULE_MODAL
+
+
+def test_a_re_sent_command_opens_one_form_and_acts_once(harness: Harness) -> None:
+    slack = harness.slack
+    body = slash_command_body(
+        "admin setup",
+        user_id=ADA.id,
+        team_id=ADA.team_id,
+        channel_id="C1",
+        response_url=f"{harness.slack_url}/response/again",
+        trigger_id="trigger-again",
+    )
+    harness.post(body)
+    slack.wait_for("views.update")
+    harness.inside.settle()
+    lookups = len(slack.calls_to("users.info"))
+    # Slack opens a trigger once: the repeat's views.open is refused as Slack refuses it.
+    slack.fail["views.open"] = ["exchanged_trigger_id"]
+    harness.post(body)
+    repeat = json.dumps(harness.replies("again")[0].args)
+    assert "already received this request" in repeat
+    assert blocks.OPEN_FORM not in repeat
+    harness.inside.settle()
+    assert len(slack.calls_to("views.update")) == 1
+    assert len(slack.calls_to("users.info")) == lookups  # nothing was done again

@@ -3,6 +3,7 @@ listener names (the listeners are bound methods: Bolt must skip `self`), and is 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -137,3 +138,43 @@ async def test_link_buttons_are_only_acked(bolt: Bolt, action_id: str) -> None:
 
     assert response.status == 200
     assert bolt.service.log == []
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        pytest.param(lambda b: b.command("schedule", trigger_id="T-cmd"), id="command"),
+        pytest.param(lambda b: b.click(blocks.OPEN_FORM, "schedule"), id="open-form-button"),
+    ],
+)
+async def test_scheduling_form_opens_with_the_requests_own_trigger_and_no_service_work(
+    bolt: Bolt, request_body: Callable[[Bolt], str]
+) -> None:
+    app = bolt.app(AckGate())
+    body = request_body(bolt)
+
+    response = await app.async_dispatch(bolt.request(body))
+    opened = (await bolt.answered("views.open", 1))[0].args
+    # The act-once record follows the open; the recording service signals only its answers.
+    async with asyncio.timeout(10):
+        while not bolt.service.log:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+    assert response.status == 200
+    trigger = "T-cmd" if "T-cmd" in body else "click-1"
+    assert opened["trigger_id"] == trigger
+    assert opened["view"]["callback_id"] == blocks.SCHEDULE_MODAL
+    assert bolt.service.calls == []  # no profile, no command run: the form needs nothing
+    assert len(bolt.service.log) == 1  # the request was recorded once, for repeats
+
+
+async def test_a_refused_trigger_is_answered_with_the_open_form_button(bolt: Bolt) -> None:
+    app = bolt.app(AckGate())
+    bolt.slack.fail["views.open"] = ["invalid_trigger_id"]
+
+    await app.async_dispatch(bolt.request(bolt.command("admin setup")))
+    answer = (await bolt.answered("response_url", 1))[0].args
+
+    button = answer["blocks"][1]["elements"][0]
+    assert (button["action_id"], button["value"]) == (blocks.OPEN_FORM, "admin setup")
+    assert bolt.service.calls == []
