@@ -1,7 +1,8 @@
-"""Slack Calls (MEETBOT_SLACK_CALLS=true): a native call object follows the meeting."""
+"""Slack Calls (MEETBOT_SLACK_CALLS=true): a native call object exists while the meeting runs."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Database
-from tests.e2e.conftest import Bot, running_bot, serve_sandbox
+from tests.e2e.conftest import ALICE, Bot, running_bot, serve_sandbox
+from tests.e2e.inside import POLL_JOB
 from tests.fakes.sandbox import RunningSandbox, frozen_clock
 from tests.fakes.slack_api import Call, FakeSlack
 
@@ -45,34 +47,55 @@ def wait_call(slack: FakeSlack, method: str, match: Any = None, timeout: float =
 
 
 def users(args: dict[str, Any]) -> list[dict[str, Any]]:
-    import json
-
     value = args.get("users") or []
     parsed = json.loads(value) if isinstance(value, str) else value
     assert isinstance(parsed, list)
     return parsed
 
 
-def test_call_object_is_added_kept_in_step_and_ended_with_the_duration(bot: Bot) -> None:
+def blocks_of(args: dict[str, Any]) -> list[dict[str, Any]]:
+    value = args.get("blocks") or []
+    parsed = json.loads(value) if isinstance(value, str) else value
+    assert isinstance(parsed, list)
+    return parsed
+
+
+def has_call(call_id: str) -> Any:
+    return lambda args: {"type": "call", "call_id": call_id} in blocks_of(args)
+
+
+def test_a_scheduled_meeting_gets_its_call_when_it_starts_and_ends_it_with_the_duration(
+    bot: Bot,
+) -> None:
     harness, slack, sandbox = bot.harness, bot.harness.slack, bot.harness.sandbox
     harness.command("Design review in 10 minutes for 1h")
-    added = wait_call(slack, "calls.add")
+    card = slack.wait_for("chat.postMessage")[0].args
+    assert not [b for b in blocks_of(card) if b.get("type") == "call"]
+    harness.inside.wait_runs(POLL_JOB)  # a whole status poll ran: still no call before start
+    assert slack.calls_to("calls.add") == []
+
     meeting = sandbox.meetings()[0]
     conference_id = str(meeting["conference_id"])
+    sandbox.start(conference_id)
+    added = wait_call(slack, "calls.add")
     assert str(added.args["external_unique_id"]).startswith(conference_id)
     assert added.args["join_url"].startswith("https://")
+    assert added.args["created_by"] == ALICE.id
     call_id = next(iter(slack.call_objects))
-    card = slack.wait_for("chat.postMessage")[0].args
-    assert {"type": "call", "call_id": call_id} in card["blocks"]
+    wait_call(slack, "chat.update", has_call(call_id))  # the card shows the running call
 
-    sandbox.start(conference_id)
     ann = sandbox.join(conference_id, "Ann", account_id="ann@example.com")
-    sandbox.join(conference_id, "Bo", account_id="bo@example.com")
-    joined = wait_call(slack, "calls.participants.add")
-    assert joined.args["id"] == call_id
-    names = {u["display_name"] for u in users(joined.args)}
-    assert names <= {"Ann", "Bo"}
-    assert names
+    sandbox.join(conference_id, "   ", account_id="guest-7")
+    sandbox.join(conference_id, "Alice H.", account_id=ALICE.email)
+    wait_call(slack, "calls.participants.add")
+    deadline = time.monotonic() + 30
+    while len(slack.call_objects[call_id]["users"]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    shown = slack.call_objects[call_id]["users"]
+    assert {"slack_id": ALICE.id} in shown  # the organizer, as the Slack user
+    assert {"external_id": "ann@example.com", "display_name": "Ann"} in shown
+    assert {"external_id": "guest-7", "display_name": "Meeting guest"} in shown
+    assert all(u.get("slack_id") or u.get("display_name") for u in shown)
 
     sandbox.leave(conference_id, ann)
     left = wait_call(slack, "calls.participants.remove")
@@ -83,6 +106,7 @@ def test_call_object_is_added_kept_in_step_and_ended_with_the_duration(bot: Bot)
     ended = wait_call(slack, "calls.end")
     assert ended.args["id"] == call_id
     assert int(ended.args["duration"]) == 30 * 60
+    assert len(slack.calls_to("calls.add")) == 1
     # The counting listener runs after the calls listener: wait for it, with a deadline.
     deadline = time.monotonic() + 30
     while (
@@ -93,3 +117,50 @@ def test_call_object_is_added_kept_in_step_and_ended_with_the_duration(bot: Bot)
         time.sleep(0.05)
     assert 'meetbot_status_changes_total{kind="started"} 1' in metrics
     assert 'meetbot_status_changes_total{kind="ended"} 1' in metrics
+
+
+def test_an_instant_meeting_gets_its_call_on_its_first_card(bot: Bot) -> None:
+    harness, slack, sandbox = bot.harness, bot.harness.slack, bot.harness.sandbox
+    harness.command("now Quick sync")
+    added = wait_call(slack, "calls.add")
+    call_id = next(iter(slack.call_objects))
+    card = slack.wait_for("chat.postMessage")[0]
+    assert card.at > added.at
+    assert {"type": "call", "call_id": call_id} in blocks_of(card.args)
+
+    conference_id = str(sandbox.meetings()[0]["conference_id"])
+    # Polled once before the vendor's clock moves: the poll's token is signed on real time.
+    harness.inside.wait_runs(POLL_JOB)
+    sandbox.advance(20 * 60)
+    sandbox.end(conference_id)
+    ended = wait_call(slack, "calls.end")
+    assert ended.args["id"] == call_id
+    assert int(ended.args["duration"]) == 20 * 60
+    assert len(slack.calls_to("calls.add")) == 1
+
+
+def test_a_restart_keeps_the_running_call_instead_of_adding_a_second(
+    sandbox: RunningSandbox,
+    fake_slack: tuple[FakeSlack, str],
+    empty_database: Database,
+    tmp_path: Path,
+) -> None:
+    slack = fake_slack[0]
+    with running_bot(sandbox, fake_slack, empty_database.url, tmp_path, slack_calls=True) as first:
+        first.harness.command("Retro in 10 minutes")
+        slack.wait_for("chat.postMessage")
+        conference_id = str(sandbox.meetings()[0]["conference_id"])
+        sandbox.start(conference_id)
+        wait_call(slack, "calls.add")
+        call_id = next(iter(slack.call_objects))
+        wait_call(slack, "chat.update", has_call(call_id))
+
+    with running_bot(sandbox, fake_slack, empty_database.url, tmp_path, slack_calls=True) as second:
+        sandbox.join(conference_id, "Bo", account_id="bo@example.com")
+        joined = wait_call(slack, "calls.participants.add")
+        assert joined.args["id"] == call_id
+        sandbox.advance(15 * 60)
+        sandbox.end(conference_id)
+        assert wait_call(slack, "calls.end").args["id"] == call_id
+        second.harness.inside.wait_runs(POLL_JOB)
+    assert len(slack.calls_to("calls.add")) == 1
