@@ -164,3 +164,31 @@ def test_a_restart_keeps_the_running_call_instead_of_adding_a_second(
         assert wait_call(slack, "calls.end").args["id"] == call_id
         second.harness.inside.wait_runs(POLL_JOB)
     assert len(slack.calls_to("calls.add")) == 1
+
+
+def test_an_ended_occurrence_of_a_recurring_meeting_leaves_the_next_without_a_call(
+    bot: Bot,
+) -> None:
+    harness, slack, sandbox = bot.harness, bot.harness.slack, bot.harness.sandbox
+    harness.command("Standup in 10 minutes every day for 30m")
+    slack.wait_for("chat.postMessage")
+    conference_id = str(sandbox.meetings()[0]["conference_id"])
+    sandbox.start(conference_id)
+    added = wait_call(slack, "calls.add")
+    call_id = next(iter(slack.call_objects))
+    first_occurrence = str(added.args["external_unique_id"])
+
+    sandbox.advance(20 * 60)
+    sandbox.end(conference_id)
+    ended = wait_call(slack, "calls.end")
+    assert ended.args["id"] == call_id
+    # The card moves on to tomorrow's occurrence, without the ended call; that occurrence
+    # gets a call object of its own (another external_unique_id) when it starts.
+    deadline = time.monotonic() + 30
+    while not [u for u in slack.calls_to("chat.update") if u.at > ended.at]:
+        assert time.monotonic() < deadline, "the card was not updated after the call ended"
+        time.sleep(0.05)
+    after = [u for u in slack.calls_to("chat.update") if u.at > ended.at]
+    assert not [b for u in after for b in blocks_of(u.args) if b.get("type") == "call"]
+    assert first_occurrence.startswith(conference_id)
+    assert len(slack.calls_to("calls.add")) == 1
