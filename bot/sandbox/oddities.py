@@ -50,7 +50,7 @@ class Oddities:
         cls, *, fields: object = None, drop: object = None, extra: object = None
     ) -> Oddities:
         """Checked from the control API's JSON; a wrong shape is a SANDBOX.BAD_REQUEST."""
-        fields, drop, extra = fields or {}, drop or {}, extra or {}
+        fields, drop, extra = ({} if v is None else v for v in (fields, drop, extra))
         if not isinstance(fields, dict) or not all(isinstance(v, dict) for v in fields.values()):
             raise _bad("fields must map conference IDs to objects of wire fields")
         if not isinstance(drop, dict) or not all(
