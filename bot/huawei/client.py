@@ -95,8 +95,8 @@ def _is_same_booking(
         expected = ConfType.FUTURE if spec.start else ConfType.IMMEDIATELY
         if conf.length_minutes is not None and conf.length_minutes != spec.length_minutes:
             return False
-    if conf.conf_type is not None and conf.conf_type is not expected:
-        return False
+    if conf.conf_type not in (None, ConfType.UNKNOWN, expected):
+        return False  # an undocumented type is no evidence either way
     if spec.start is not None:
         wanted = spec.start.astimezone(UTC).replace(second=0, microsecond=0)
         if conf.start == wanted or any(s.start == wanted for s in conf.sub_confs):
