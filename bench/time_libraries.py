@@ -5,7 +5,7 @@ Raw adapters (the library's first answer, read as a wall time in the case's zone
 of our rules on top. Run from a venv holding the libraries, with this checkout on the path:
 
     python3 -m venv /tmp/libs && /tmp/libs/bin/pip install dateparser ctparse timefhuman \\
-        parsedatetime 'emoji<2' recognizers-text-suite
+        parsedatetime 'emoji<2' recognizers-text-suite jionlp httpx
     PYTHONPATH=. /tmp/libs/bin/python -m bench.time_libraries
 """
 
@@ -100,6 +100,15 @@ def _recognizers(module: Any) -> Read:
     return read
 
 
+def _jionlp(module: Any) -> Read:
+    def read(case: Case) -> datetime | None:
+        found = module.parse_time(case.text, time_base=_base(case).timestamp())
+        start = (found or {}).get("time", [None])[0]
+        return datetime.fromisoformat(start).replace(tzinfo=case.tz) if start else None
+
+    return read
+
+
 LIBRARIES: dict[str, tuple[str, Callable[[Any], Read]]] = {
     "dateparser.parse": ("dateparser", _dateparser_parse),
     "dateparser.search_dates": ("dateparser", _dateparser_search),
@@ -107,6 +116,7 @@ LIBRARIES: dict[str, tuple[str, Callable[[Any], Read]]] = {
     "timefhuman": ("timefhuman", _timefhuman),
     "parsedatetime": ("parsedatetime", _parsedatetime),
     "recognizers-text": ("recognizers_date_time", _recognizers),
+    "jionlp (Chinese)": ("jionlp", _jionlp),
 }
 
 

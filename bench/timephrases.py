@@ -179,11 +179,17 @@ def main() -> None:
         print(title)
         timings += score("parse_when", cases, ours, show_wrong=args.show_wrong)
         score("dateparser alone", cases, dateparser_alone, show_wrong=False)
-    timings.sort()
-    print(
-        f"parse_when per call: p50 {percentile(timings, 50):.2f} ms, "
-        f"p99 {percentile(timings, 99):.2f} ms, max {timings[-1]:.2f} ms"
-    )
+    commands = []
+    for case in shared_cases(args.shared) + (own_cases(args.own) if args.own.exists() else []):
+        began = time.perf_counter()
+        parse_command(case.text, now=case.now, tz=case.tz)  # the whole /meet grammar, asking
+        commands.append((time.perf_counter() - began) * 1000)
+    for name, measured in (("parse_when", timings), ("parse_command", commands)):
+        measured.sort()
+        print(
+            f"{name} per call: p50 {percentile(measured, 50):.2f} ms, "
+            f"p99 {percentile(measured, 99):.2f} ms, max {measured[-1]:.2f} ms"
+        )
 
 
 if __name__ == "__main__":
