@@ -585,7 +585,8 @@ class WebApi:
 
     def _trigger_user(self, args: Mapping[str, Any]) -> str:
         user_id = self.ws.exchange_trigger(str(args.get("trigger_id", "")))
-        if self.ws.users[user_id].team_id not in self.caller.teams:
+        user = self.ws.users.get(user_id)
+        if user is None or user.team_id not in self.caller.teams:
             raise ApiError("invalid_trigger_id")
         return user_id
 
