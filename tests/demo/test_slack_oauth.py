@@ -11,6 +11,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.demo.emulator import Emulator, EmulatorConfig
 from bot.demo.workspace import OAuthApp, Team
 from tests.demo.clock import Clock
 from tests.fakes.asgi_server import serve_asgi
@@ -220,3 +221,34 @@ def test_an_org_wide_install_of_an_enterprise_team(fake: tuple[FakeSlack, str]) 
     assert answer["team"] is None
     me = client(url, answer["access_token"]).auth_test()
     assert (me["team_id"], me["enterprise_id"], me["is_enterprise_install"]) == ("T3", "E1", True)
+
+
+async def test_the_demo_emulator_installs_its_configured_app() -> None:
+    config = EmulatorConfig(
+        events_url="http://127.0.0.1:9/slack/events",
+        signing_secret="s3cret",
+        bot_token="xoxb-demo-test",
+        sandbox_url="http://127.0.0.1:9",
+        public_url="http://127.0.0.1:9",
+        oauth=APP,
+    )
+    async with Emulator(config) as emulator:
+        with serve_asgi(emulator.app) as url:
+            async with httpx.AsyncClient(base_url=url) as http:
+                query = {"client_id": APP.client_id, "scope": "commands", "redirect_uri": REDIRECT}
+                consent = await http.get("/oauth/v2/authorize", params=query)
+                location = urllib.parse.urlsplit(consent.headers["location"])
+                code = dict(urllib.parse.parse_qsl(location.query))["code"]
+                answer = (
+                    await http.post(
+                        "/api/oauth.v2.access",
+                        data={"code": code, "redirect_uri": REDIRECT},
+                        auth=(APP.client_id, APP.client_secret),
+                    )
+                ).json()
+                assert (answer["team"], answer["authed_user"]) == (
+                    {"id": "T0DEMO", "name": "meetbot demo"},
+                    {"id": "UANA"},
+                )
+                me = await http.post("/api/auth.test", data={"token": answer["access_token"]})
+                assert me.json()["user_id"] == "U0MEETBOT"

@@ -58,6 +58,7 @@ class Emulator:
     ) -> None:
         self.config = config
         self.ws = workspace or Workspace.demo(clock)
+        self.ws.app = config.oauth
         if config.bot_token not in self.ws.installations:
             self.ws.install(TEAM_ID, installer=DEMO_USERS[0].id, token=config.bot_token)
         self.api = WebApi(self.ws, public_url=config.public_url)
