@@ -19,7 +19,7 @@ from tests.conftest import Database
 from tests.e2e.conftest import ADA, ALICE, APP_ID, APP_KEY, Harness, running_bot
 from tests.e2e.inside import REPAIR_JOB
 from tests.fakes.sandbox import RunningSandbox
-from tests.fakes.slack_api import FakeSlack, slash_command_body
+from tests.fakes.slack_api import FakeSlack, SlackUser, slash_command_body
 
 TRIGGER_LIFE = 3.0
 """Seconds a trigger_id can open a view after the request that carried it (Slack's rule)."""
@@ -47,6 +47,13 @@ def database_held(url: str) -> Iterator[None]:
             yield
     finally:
         engine.dispose()
+
+
+def open_view_id(slack: FakeSlack, user: SlackUser) -> str:
+    """The id Slack gave the view `user` has open (what views.update must name)."""
+    top = slack.ws.top_modal(user.id)
+    assert top is not None, "no view is open"
+    return str(top.view["id"])
 
 
 def setup_view(key: str, *, app_id: str = APP_ID) -> dict[str, Any]:
@@ -160,7 +167,7 @@ def test_admin_setup_checks_the_app_before_saving_it(harness: Harness) -> None:
         blocks.ADMIN_SETUP_MODAL
     )
     shown = harness.slack.wait_for("views.update")[0].args
-    assert shown["view_id"] == "V1"
+    assert shown["view_id"] == open_view_id(harness.slack, ADA)
     assert blocks.ADMIN_APP_KEY in json.dumps(shown["view"])  # the form itself, not a notice
     harness.submit_view(setup_view("wrong-key"), user=ADA)
     refused = harness.slack.wait_for("chat.postEphemeral")[0].args
@@ -200,7 +207,7 @@ def test_setup_form_opens_before_a_slow_directory_and_database_then_shows_the_se
         slack.wait_held("users.info")
         slack.release("users.info")
         shown = slack.wait_for("views.update", count=2)[1].args
-        assert shown["view_id"] == "V1"
+        assert shown["view_id"] == open_view_id(slack, ADA)
         assert f'"initial_value": "{APP_ID}"' in json.dumps(shown["view"])
         methods = [c.method for c in slack.calls[before:]]
         assert methods.index("views.open") < methods.index("users.info")
@@ -255,10 +262,12 @@ def test_an_expired_trigger_gets_a_button_that_opens_the_form(harness: Harness) 
     assert button["value"] == "schedule"
     assert answer["response_type"] == "ephemeral"
 
-    _, pressed = harness.click(blocks.OPEN_FORM, button["value"])
-    opened = harness.slack.wait_for("views.open", count=2)[1].args
-    assert opened["trigger_id"] == f"trigger-{pressed}"  # the press's own, fresh trigger
-    assert opened["view"]["callback_id"] == blocks.SCHEDULE_MODAL
+    harness.click(blocks.OPEN_FORM, button["value"])
+    refused, opened = (c.args for c in harness.slack.wait_for("views.open", count=2))
+    assert opened["trigger_id"] != refused["trigger_id"]  # the press's own, fresh trigger
+    shown = harness.slack.ws.top_modal(ALICE.id)
+    assert shown is not None
+    assert shown.view["callback_id"] == blocks.SCHEDULE_MODAL
 
 
 def test_a_re_sent_command_opens_one_form_and_acts_once(harness: Harness) -> None:
@@ -269,7 +278,7 @@ def test_a_re_sent_command_opens_one_form_and_acts_once(harness: Harness) -> Non
         team_id=ADA.team_id,
         channel_id="C1",
         response_url=f"{harness.slack_url}/response/again",
-        trigger_id="trigger-again",
+        trigger_id=slack.issue_trigger(ADA.id),
     )
     harness.post(body)
     slack.wait_for("views.update")
