@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.service import MeetingService, StatusChange, StatusKind
 from bot.service.ports import MeetingRow, MeetingServiceError
 from bot.slack.blocks import format_meeting_id
+from bot.slack.installs import acting_for
 from bot.slack.notifier import Notifier
 
 __all__ = ["SlackCalls", "external_id"]
@@ -42,14 +43,15 @@ class SlackCalls:
         if meeting.slack_call_id or not meeting.guest_join_url:
             return meeting
         try:
-            answer = await self._client.calls_add(
-                external_unique_id=external_id(meeting, meeting.start_at),
-                external_display_id=format_meeting_id(meeting.conference_id),
-                join_url=meeting.guest_join_url,
-                title=meeting.topic[:255],
-                created_by=meeting.organizer_slack_id,
-                date_start=int(meeting.start_at.timestamp()),
-            )
+            with acting_for(meeting.team_id):
+                answer = await self._client.calls_add(
+                    external_unique_id=external_id(meeting, meeting.start_at),
+                    external_display_id=format_meeting_id(meeting.conference_id),
+                    join_url=meeting.guest_join_url,
+                    title=meeting.topic[:255],
+                    created_by=meeting.organizer_slack_id,
+                    date_start=int(meeting.start_at.timestamp()),
+                )
         except SlackApiError as exc:
             log.warning(
                 "calls.add failed for meeting %s: %s", meeting.id, exc.response.get("error")
@@ -59,6 +61,10 @@ class SlackCalls:
 
     async def on_status(self, change: StatusChange) -> None:
         """Scheduler listener: follow starts, participant changes and ends."""
+        with acting_for(change.meeting.team_id):
+            await self._follow(change)
+
+    async def _follow(self, change: StatusChange) -> None:
         meeting = change.meeting
         match change.kind:
             case StatusKind.STARTED | StatusKind.PARTICIPANTS:
