@@ -8,7 +8,7 @@ a lazy listener afterwards and answers through response_url or the Web API
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
@@ -20,10 +20,16 @@ from bot.slack import blocks
 from bot.slack.installs import Team, TeamAuthorize, TeamTokens, acting_for
 from bot.slack.listeners import Listeners
 from bot.slack.notifier import CardHook, Notifier, web_client
+from bot.slack.oauth import INSTALL_PATH
 from bot.slack.presenter import Presenter
 from bot.slack.priority import AckFirstLazyRunner, AckGate
 
-__all__ = ["build_app"]
+__all__ = ["NOT_INSTALLED", "build_app"]
+
+NOT_INSTALLED: Final = (
+    "meetbot is not installed in this workspace (or was removed from it). "
+    "An admin can add it again: {install}"
+)
 
 
 def build_app(
@@ -106,6 +112,9 @@ def _bolt_app(settings: Settings, client: AsyncWebClient, tokens: TeamTokens | N
         ),
         # Bolt takes an AsyncAuthorize instance here too (slack_bolt/app/async_app.py).
         authorize=TeamAuthorize(tokens) if tokens is not None else None,  # type: ignore[arg-type]
+        user_facing_authorize_error_message=NOT_INSTALLED.format(
+            install=f"{(settings.public_url or '').rstrip('/')}{INSTALL_PATH}"
+        ),
         signing_secret=secret.get_secret_value() if secret else None,
         # Always on: Socket Mode envelopes skip it by themselves (they arrive over the app's
         # own websocket); anything that reaches us over HTTP must be signed by Slack.

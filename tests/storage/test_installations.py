@@ -1,17 +1,27 @@
 """OAuth mode's stores on our database: installations round-trip with every token encrypted
 at rest, a team's bot is found by team alone (the scheduler's case, Enterprise Grid included),
-forgetting a team touches no other, and install states are single use and expiring."""
+forgetting a team touches no other, install states are single use and expiring, and every
+Web API call resolves its team's token there."""
 
 from __future__ import annotations
 
 import time
 
+import pytest
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack.installs import EncryptedInstallationStore, Team
+from bot.slack.installs import (
+    EncryptedInstallationStore,
+    Team,
+    TeamTokens,
+    TeamWebClient,
+    acting_for,
+    acting_team,
+)
 from storage.secrets import SecretBox
 
 CLIENT_ID = "1111.2222"
@@ -129,3 +139,37 @@ async def test_install_states_are_single_use_and_expire(engine: AsyncEngine) -> 
     assert await states.async_consume("never-issued") is False
     expired = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=-1, engine=engine)
     assert await expired.async_consume(await expired.async_issue()) is False
+
+
+async def test_team_tokens_resolve_per_team_and_forget_an_uninstalled_one(
+    engine: AsyncEngine, box: SecretBox
+) -> None:
+    installs = store(engine, box)
+    tokens = TeamTokens(installs, rotator=AsyncTokenRotator(client_id=CLIENT_ID, client_secret="s"))
+    await installs.async_save(installation("T1", "xoxb-one"))
+    await installs.async_save(installation("T2", "xoxb-two"))
+    assert token(await tokens.bot(Team("T1"))) == "xoxb-one"
+    assert token(await tokens.bot(Team("T2"))) == "xoxb-two"
+    assert await tokens.bot(Team("T3")) is None
+    await tokens.forget(Team("T2"))
+    assert await tokens.bot(Team("T2")) is None
+    assert token(await tokens.bot(Team("T1"))) == "xoxb-one"
+    assert "xoxb" not in repr(tokens)
+
+
+async def test_web_api_calls_outside_any_team_are_refused(
+    engine: AsyncEngine, box: SecretBox
+) -> None:
+    tokens = TeamTokens(
+        store(engine, box), rotator=AsyncTokenRotator(client_id=CLIENT_ID, client_secret="s")
+    )
+    client = TeamWebClient(tokens, base_url="http://127.0.0.1:9/api/")
+    with pytest.raises(RuntimeError, match="outside any team"):
+        await client.auth_test()
+    assert acting_team() is None
+    with acting_for(Team("T1", "E1", is_enterprise_install=True)):
+        with acting_for("T1"):
+            assert acting_team() == Team("T1", "E1", is_enterprise_install=True)
+        with acting_for("T2"):
+            assert acting_team() == Team("T2")
+    assert acting_team() is None
