@@ -6,9 +6,11 @@ its own reference time read as wall time in UTC) and our own /meet phrasings
 (bench/data/meet_phrases.json: text, zone, now, expected start and duration, or "refuse").
 dateparser alone (`dateparser.parse` on the whole text) is scored beside it on the shared corpus.
 
-"right": the start matches (and the duration when the case gives one); "refused": None, or a
-start before `now` (/meet refuses a past time); "wrong": any other start — a meeting booked at
-the wrong moment. A "refuse" case is right when refused and wrong when read.
+"right": the start matches (and the duration when the case gives one); "asked": not read as
+the case's time, but /meet books nothing and offers the case's time as a one-click reading (a
+past time the corpus moves to tomorrow: `parse_command` answers with readings, see the README);
+"refused": None, or a start before `now` with no such reading; "wrong": any other start — a
+meeting booked at the wrong moment. A "refuse" case is right when refused and wrong when read.
 
     .venv/bin/python -m bench.timephrases [--shared PATH] [--own PATH] [--show-wrong]
 """
@@ -29,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from bench.common import percentile
+from bot.commands import Ambiguous, parse_command
 from bot.timeparse import parse_when
 
 SHARED = Path(
@@ -117,6 +119,14 @@ def verdict(case: Case, start: datetime | None, duration: int | None) -> str:
     return "right"
 
 
+def offered(case: Case) -> bool:
+    """Whether /meet, given the case's text, asks with the case's time as one of its readings."""
+    command = parse_command(case.text, now=case.now, tz=case.tz)
+    return isinstance(command, Ambiguous) and any(
+        reading.start == case.start for reading in command.readings
+    )
+
+
 def score(name: str, cases: list[Case], reader: Reader, *, show_wrong: bool) -> list[float]:
     by: dict[tuple[str, str], Counter[str]] = {}
     timings: list[float] = []
@@ -126,10 +136,14 @@ def score(name: str, cases: list[Case], reader: Reader, *, show_wrong: bool) -> 
         start, duration = reader(case)
         timings.append((time.perf_counter() - began) * 1000)
         outcome = verdict(case, start, duration)
+        if outcome == "refused" and reader is ours and offered(case):
+            outcome = "asked"
         for key in ((case.lang, "all"), (case.lang, case.kind)):
             by.setdefault(key, Counter())[outcome] += 1
-        if outcome == "wrong":
-            wrong.append(f"    {case.id} {case.text!r}: got {start} {duration}, want {case.start}")
+        if outcome != "right":
+            wrong.append(
+                f"    {outcome} {case.id} {case.text!r}: got {start} {duration}, want {case.start}"
+            )
     print(f"  {name}")
     for (lang, kind), counts in sorted(
         by.items(), key=lambda item: (item[0][0], item[0][1] != "all")
@@ -137,7 +151,8 @@ def score(name: str, cases: list[Case], reader: Reader, *, show_wrong: bool) -> 
         total = sum(counts.values())
         print(
             f"    {lang} {kind:<12} right {counts['right']:>3}/{total:<3} "
-            f"({100 * counts['right'] / total:5.1f} %)  refused {counts['refused']:>3}  "
+            f"({100 * counts['right'] / total:5.1f} %)  asked {counts['asked']:>2}  "
+            f"refused {counts['refused']:>3}  "
             f"wrong {counts['wrong']:>3}"
         )
     if show_wrong:
@@ -146,6 +161,8 @@ def score(name: str, cases: list[Case], reader: Reader, *, show_wrong: bool) -> 
 
 
 def main() -> None:
+    from bench.common import percentile
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--own", type=Path, default=OWN)
@@ -162,11 +179,17 @@ def main() -> None:
         print(title)
         timings += score("parse_when", cases, ours, show_wrong=args.show_wrong)
         score("dateparser alone", cases, dateparser_alone, show_wrong=False)
-    timings.sort()
-    print(
-        f"parse_when per call: p50 {percentile(timings, 50):.2f} ms, "
-        f"p99 {percentile(timings, 99):.2f} ms, max {timings[-1]:.2f} ms"
-    )
+    commands = []
+    for case in shared_cases(args.shared) + (own_cases(args.own) if args.own.exists() else []):
+        began = time.perf_counter()
+        parse_command(case.text, now=case.now, tz=case.tz)  # the whole /meet grammar, asking
+        commands.append((time.perf_counter() - began) * 1000)
+    for name, measured in (("parse_when", timings), ("parse_command", commands)):
+        measured.sort()
+        print(
+            f"{name} per call: p50 {percentile(measured, 50):.2f} ms, "
+            f"p99 {percentile(measured, 99):.2f} ms, max {measured[-1]:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -132,9 +132,6 @@ def error(text: str, **kwargs: Any) -> CommandError:
         pytest.param("admin check", AdminCheck(), id="admin-check"),
         pytest.param("ADMIN CHECK", AdminCheck(), id="admin-any-case"),
         pytest.param("Standup", NoTimeFound(topic="Standup"), id="no-time"),
-        pytest.param(
-            "Standup tomorrow", NoTimeFound(topic="Standup tomorrow"), id="date-without-time"
-        ),
         pytest.param("Standup for 15m", NoTimeFound(topic="Standup"), id="no-time-with-duration"),
         pytest.param(
             "list of risks", NoTimeFound(topic="list of risks"), id="subcommand-word-in-topic"
@@ -379,36 +376,11 @@ def test_schedule_accepts_a_start_within_one_minute_of_now() -> None:
     assert command.start == datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 
 
-def test_schedule_rejects_past_time() -> None:
-    problem = error("Standup 9am")
-
-    assert problem.kind is ErrorKind.PAST_TIME
-    assert "“9am”" in problem.problem
-    assert problem.example == "/meet Standup tomorrow 09:00"
-
-
-def test_past_range_suggests_tomorrow_with_its_length() -> None:
-    problem = error("Planning 8-9am")
-
-    assert problem.kind is ErrorKind.PAST_TIME
-    assert problem.example == "/meet Planning tomorrow 08:00 for 60m"
-
-
-def test_past_time_suggestion_keeps_an_explicit_duration() -> None:
-    assert error("Standup 9am for 15m").example == "/meet Standup tomorrow 09:00 for 15m"
-
-
 def test_schedule_rejects_yesterday_instead_of_reading_it_as_topic() -> None:
     problem = error("Retro yesterday 3pm")
 
     assert problem.kind is ErrorKind.PAST_TIME
     assert "“yesterday 3pm”" in problem.problem
-
-
-def test_schedule_rejects_a_start_just_over_a_minute_ago() -> None:
-    late = datetime(2026, 3, 4, 10, 1, 1, tzinfo=NEW_YORK)
-
-    assert error("Sync 10:00", now=late).kind is ErrorKind.PAST_TIME
 
 
 def test_schedule_accepts_up_to_a_year_ahead() -> None:
@@ -439,7 +411,7 @@ def mentions(count: int) -> str:
 
 ERROR_CASES = [
     pytest.param("Sync tomorrow 3pm " + "x" * 1000, ErrorKind.COMMAND_TOO_LONG, id="too-long"),
-    pytest.param("Standup 9am", ErrorKind.PAST_TIME, id="past"),
+    pytest.param("Retro yesterday 3pm", ErrorKind.PAST_TIME, id="past"),
     pytest.param("Standup 2027-06-01 10:00", ErrorKind.TOO_FAR_AHEAD, id="too-far"),
     pytest.param("Standup tomorrow 9:30 for 10m", ErrorKind.DURATION_OUT_OF_RANGE, id="too-short"),
     pytest.param("Standup tomorrow 9:30 for 25h", ErrorKind.DURATION_OUT_OF_RANGE, id="too-long"),
@@ -546,9 +518,9 @@ def test_admin_unknown_verb_lists_the_verbs() -> None:
 
 
 def test_past_time_message_says_when_it_was_read() -> None:
-    problem = error("Standup 9am").problem
+    problem = error("Retro yesterday 9am").problem
 
-    assert "Mar 04 09:00" in problem
+    assert "Mar 03 09:00" in problem
     assert "America/New_York" in problem
 
 

@@ -28,6 +28,7 @@ from bot.commands.model import (
     AdminReminders,
     AdminSetup,
     AdminUnmap,
+    Ambiguous,
     Cancel,
     Command,
     CommandError,
@@ -42,7 +43,13 @@ from bot.commands.model import (
     WhoAmI,
     fail,
 )
-from bot.commands.schedule import DEFAULT_TOPIC, EXAMPLE_SCHEDULE, check_topic, parse_schedule
+from bot.commands.schedule import (
+    DEFAULT_TOPIC,
+    EXAMPLE_SCHEDULE,
+    check_schedule,
+    check_topic,
+    parse_schedule,
+)
 from bot.commands.text import PRIVATE_USE, WHITESPACE, all_digits, plain
 from bot.rules import (
     DEFAULT_DURATION_MINUTES,
@@ -82,6 +89,7 @@ __all__ = [
     "AdminReminders",
     "AdminSetup",
     "AdminUnmap",
+    "Ambiguous",
     "Cancel",
     "Command",
     "CommandError",
@@ -96,6 +104,7 @@ __all__ = [
     "Schedule",
     "StartNow",
     "WhoAmI",
+    "check_schedule",
     "parse_command",
 ]
 

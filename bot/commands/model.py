@@ -21,6 +21,7 @@ __all__ = [
     "AdminReminders",
     "AdminSetup",
     "AdminUnmap",
+    "Ambiguous",
     "Cancel",
     "Command",
     "CommandError",
@@ -68,6 +69,18 @@ class NoTimeFound:
     """Text that names no time: offer "Start now" and an example; create nothing."""
 
     topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """A time read only in part or in more than one way: nothing is created; the user picks one
+    of `readings` (each a complete, valid request) or opens the form prefilled with `form`."""
+
+    problem: str
+    """What was understood, in the user's zone, and why it was not booked."""
+    readings: tuple[Schedule, ...]
+    form: Schedule
+    """Topic, duration and invitees as typed; its start is the date meant at a usual hour."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +153,7 @@ Command: TypeAlias = (
     StartNow
     | Schedule
     | NoTimeFound
+    | Ambiguous
     | OpenScheduleModal
     | ListMeetings
     | Cancel

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.commands.model import NoTimeFound, Recurrence, Schedule, fail
+from bot.commands.model import (
+    Ambiguous,
+    CommandError,
+    InvalidCommandError,
+    NoTimeFound,
+    Recurrence,
+    Schedule,
+    fail,
+)
 from bot.commands.text import SENTINEL, read_markup, shown
 from bot.rules import (
+    DEFAULT_DURATION_MINUTES,
     MAX_DURATION_MINUTES,
     MAX_INVITEES,
     MAX_TOPIC_LENGTH,
@@ -29,9 +38,24 @@ from bot.rules import (
     start_problem,
     topic_problem,
 )
-from bot.timeparse import WEEKDAYS, ZH_WEEKDAYS, parse_date, parse_duration, parse_when
+from bot.timeparse import (
+    WEEKDAYS,
+    ZH_WEEKDAYS,
+    FoundDates,
+    find_dates,
+    parse_date,
+    parse_duration,
+    parse_when,
+    wall_time,
+)
 
-__all__ = ["DEFAULT_TOPIC", "EXAMPLE_SCHEDULE", "check_topic", "parse_schedule"]
+__all__ = [
+    "DEFAULT_TOPIC",
+    "EXAMPLE_SCHEDULE",
+    "check_schedule",
+    "check_topic",
+    "parse_schedule",
+]
 
 DEFAULT_TOPIC: Final = "Meeting"
 EXAMPLE_SCHEDULE: Final = "/meet Standup tomorrow 9:30 for 15m"
@@ -217,7 +241,7 @@ def check_topic(topic: str) -> str:
 
 def parse_schedule(
     raw: str, *, now: datetime, tz: ZoneInfo, default_duration: int
-) -> Schedule | NoTimeFound:
+) -> Schedule | NoTimeFound | Ambiguous:
     text, mentions = read_markup(raw)
     text, invitees = _take_invitees(text, mentions)
     if invitees_problem(len(invitees)) is not None:
@@ -232,25 +256,158 @@ def parse_schedule(
     text, repeat = _take_recurrence(text, now=now, tz=tz)
     text, duration = _take_duration(text)
     found = parse_when(text, now=now, tz=tz)
-    if found is None:
+    dates = find_dates(text, now=now, tz=tz) if found is None else None
+    if found is None and dates is None:
         return NoTimeFound(topic=check_topic(_topic_of(text) or DEFAULT_TOPIC))
-    rest = _join(_ZH_CONNECTOR.sub("", text[: found.span[0]]), text[found.span[1] :])
+    phrase, span = (found.phrase, found.span) if found else (dates.phrase, dates.span)  # type: ignore[union-attr]
+    rest = _join(_ZH_CONNECTOR.sub("", text[: span[0]]), text[span[1] :])
     topic = check_topic(_topic_of(rest) or DEFAULT_TOPIC)
-    start = found.start
     if duration is None:  # an explicit "for 45m" wins over a range's length ("3-4pm")
-        duration = default_duration if found.duration is None else found.duration
+        duration = default_duration if found is None or found.duration is None else found.duration
+    request = _Request(topic, tz, duration, invitees, repeat, phrase)
+    if found is None:
+        return _ask_dates(request, dates, now=now)  # type: ignore[arg-type]
+    today = now.astimezone(tz).date()
+    if start_problem(found.start, now) is ErrorKind.PAST_TIME and found.start.date() == today:
+        return _ask_past(request, found.start, now=now)
+    if leftover := _LEFTOVER.search(topic):
+        return _ask(
+            request,
+            f"I read “{phrase}” as {_shown(found.start)}, but “{leftover[0]}” is left in the "
+            "topic and may be a time too.",
+            (found.start,),
+            now=now,
+        )
+    return _checked(request.at(found.start), now=now, phrase=phrase)
+
+
+# --- Asking instead of guessing ------------------------------------------------------------------
+# A phrase read in part or in two ways books nothing: the user is offered the likely readings.
+
+# Time words left in a topic once the phrase is cut out: "Sync tomorrow standup 3pm". Parts of
+# the day stay ("Morning standup 9am").
+_LEFTOVER: Final = re.compile(
+    rf"(?<![A-Za-z0-9])(?:today|tonight|tomorrow|tmrw|tmr|yesterday|noon|midnight"
+    rf"|(?:next|this)\s(?:week|month)|(?:{_WEEKDAY_NAME})s?"
+    r"|\d{1,2}(?::\d{2})?\s?[ap]\.?m\.?|\d{1,2}:\d{2})(?![A-Za-z0-9])"
+    r"|今天|今晚|明天|明晚|后天|[上下]午|晚上|(?:下|这|本)?(?:周|星期|礼拜)[一二三四五六日天]|\d{1,2}\s?[点點时]",
+    re.IGNORECASE,
+)
+_USUAL_HOURS: Final = (time(9), time(14))
+"""The readings offered for a date said without a time: 9:00 and 14:00 on it."""
+_NO_MERIDIEM: Final = re.compile(r"[^:\d]*(?<!\d)([1-9]|1[01])(?::\d{2})?[^:\d]*")
+_MERIDIEM_WORDS: Final = re.compile(r"[ap]\.?m|noon|night|morning|午|晚|早|凌晨", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """Everything typed but the start."""
+
+    topic: str
+    tz: ZoneInfo
+    duration: int
+    invitees: tuple[str, ...]
+    repeat: _Repeat | None
+    phrase: str
+
+    def at(self, start: datetime) -> Schedule:
+        return Schedule(
+            topic=self.topic,
+            start=start.astimezone(UTC),
+            tz_name=self.tz.key,
+            duration_minutes=self.duration,
+            invitees=self.invitees,
+            recurrence=None if self.repeat is None else _recurrence(self.repeat, start),
+        )
+
+
+def _shown(start: datetime) -> str:
+    zone = start.tzinfo.key if isinstance(start.tzinfo, ZoneInfo) else "UTC"
+    return f"{start:%a %b %d %H:%M} ({zone})"
+
+
+def _ask(
+    request: _Request, problem: str, starts: tuple[datetime, ...], *, now: datetime
+) -> Ambiguous:
+    """The readings among `starts` that are valid now, and the form prefilled with the first
+    of `starts` (the form shows it to be changed, so it may be one that is not valid)."""
+    readings: list[Schedule] = []
+    for start in starts:
+        try:
+            reading = _checked(request.at(start), now=now, phrase=request.phrase)
+        except InvalidCommandError:
+            continue
+        if reading not in readings:
+            readings.append(reading)
+    form = Schedule(
+        topic=request.topic,
+        start=starts[0].astimezone(UTC),
+        tz_name=request.tz.key,
+        duration_minutes=request.duration,
+        invitees=request.invitees,
+    )
+    return Ambiguous(problem=problem, readings=tuple(readings), form=form)
+
+
+def _ask_past(request: _Request, start: datetime, *, now: datetime) -> Ambiguous:
+    """A time already passed today: tomorrow at that time, or (a bare 1 to 11 with no am/pm) this
+    evening at that hour."""
+    day, clock, tz = start.date(), start.timetz().replace(tzinfo=None), request.tz
+    starts = [wall_time(day + timedelta(days=1), clock, tz)]
+    if _NO_MERIDIEM.fullmatch(request.phrase) and not _MERIDIEM_WORDS.search(request.phrase):
+        starts.insert(0, wall_time(day, clock.replace(hour=clock.hour + 12), tz))
+    return _ask(
+        request,
+        f"“{request.phrase}” is {_shown(start)}, which has already passed.",
+        tuple(s for s in starts if s is not None and s > now) or (start,),
+        now=now,
+    )
+
+
+def _ask_dates(
+    request: _Request, dates: FoundDates, *, now: datetime
+) -> Ambiguous | Schedule | NoTimeFound:
+    """A date without a time (offer usual hours and the form), or two dates that disagree
+    ("friday 3 march" when 3 March is a Tuesday: offer both); two that agree are just a date."""
+    tz = request.tz
+    clocks = _USUAL_HOURS if dates.clock is None else (dates.clock,)
+    starts = tuple(s for day in dates.days for c in clocks if (s := wall_time(day, c, tz)))
+    if not starts:  # only past year 9999
+        return NoTimeFound(topic=request.topic)
+    if len(dates.days) == 1 and dates.clock is not None:
+        return _checked(request.at(starts[0]), now=now, phrase=request.phrase)
+    shown = " and ".join(f"{day:%a %b %d}" for day in dates.days)
+    if len(dates.days) > 1:
+        problem = f"“{dates.phrase}” names two different days: {shown}."
+    else:
+        problem = f"“{dates.phrase}” is {shown} ({tz.key}), but at what time?"
+    return _ask(request, problem, starts, now=now)
+
+
+# --- The checks of bot/rules.py, worded for the command --------------------------------------------
+
+
+def _checked(schedule: Schedule, *, now: datetime, phrase: str) -> Schedule:
+    """`schedule`, or the error of the first rule it breaks (`phrase`: how its time was written)."""
+    tz = ZoneInfo(schedule.tz_name)
+    start, topic, duration = (
+        schedule.start.astimezone(tz),
+        schedule.topic,
+        schedule.duration_minutes,
+    )
+    check_topic(topic)
     match start_problem(start, now):
         case ErrorKind.PAST_TIME:
             raise fail(
                 ErrorKind.PAST_TIME,
-                f"“{found.phrase}” is {start:%a %b %d %H:%M} ({tz.key}), which has already passed.",
+                f"“{phrase}” is {_shown(start)}, which has already passed.",
                 f"/meet {topic} tomorrow {start:%H:%M}"
-                + ("" if duration == default_duration else f" for {duration}m"),
+                + ("" if duration == DEFAULT_DURATION_MINUTES else f" for {duration}m"),
             )
         case ErrorKind.TOO_FAR_AHEAD:
             raise fail(
                 ErrorKind.TOO_FAR_AHEAD,
-                f"“{found.phrase}” is {start:%Y-%m-%d}, more than a year ahead.",
+                f"“{phrase}” is {start:%Y-%m-%d}, more than a year ahead.",
                 f"/meet {topic} next mon 9:30",
             )
     if duration_problem(duration) is not None:
@@ -258,22 +415,38 @@ def parse_schedule(
             ErrorKind.DURATION_OUT_OF_RANGE,
             f"A meeting lasts from {MIN_DURATION_MINUTES} minutes to "
             f"{MAX_DURATION_MINUTES // 60} hours; {duration} minutes is outside that.",
-            f"/meet {topic} {found.phrase} for 30m",
+            f"/meet {topic} tomorrow {start:%H:%M} for 30m",
         )
-    return Schedule(
-        topic=topic,
-        start=start.astimezone(UTC),
-        tz_name=tz.key,
-        duration_minutes=duration,
-        invitees=invitees,
-        recurrence=None if repeat is None else _recurrence(repeat, start, topic, found.phrase),
-    )
+    if invitees_problem(len(schedule.invitees)) is not None:
+        raise fail(
+            ErrorKind.TOO_MANY_INVITEES,
+            f"A meeting made from Slack can invite at most {MAX_INVITEES} people.",
+            "/meet Planning tomorrow 3pm with @alice @bob",
+        )
+    if schedule.recurrence is not None:
+        _check_recurrence(schedule.recurrence, start, topic, phrase)
+    return schedule
 
 
-def _recurrence(repeat: _Repeat, start: datetime, topic: str, phrase: str) -> Recurrence:
+def check_schedule(schedule: Schedule, *, now: datetime) -> CommandError | None:
+    """What is wrong with a request that came back from the user (a reading's button), checked
+    again with every rule of the command; None if it may be booked now."""
+    try:
+        _checked(schedule, now=now, phrase=f"{schedule.start:%Y-%m-%d %H:%M} UTC")
+    except InvalidCommandError as invalid:
+        return invalid.error
+    return None
+
+
+def _recurrence(repeat: _Repeat, start: datetime) -> Recurrence:
     weekdays = repeat.weekdays
     if repeat.frequency is Frequency.WEEKLY and not weekdays:
         weekdays = (start.weekday(),)  # "every week": the start's weekday, in the user's zone
+    return Recurrence(frequency=repeat.frequency, weekdays=weekdays, until=repeat.until)
+
+
+def _check_recurrence(repeat: Recurrence, start: datetime, topic: str, phrase: str) -> None:
+    weekdays = repeat.weekdays
     if weekdays and start.weekday() not in weekdays:
         first = WEEKDAY_NAMES[weekdays[0]]
         if repeat.frequency is Frequency.WEEKDAYS:
@@ -300,4 +473,3 @@ def _recurrence(repeat: _Repeat, start: datetime, topic: str, phrase: str) -> Re
             f"({start:%Y-%m-%d}).",
             _until_example(start.date()),
         )
-    return Recurrence(frequency=repeat.frequency, weekdays=weekdays, until=repeat.until)

@@ -31,6 +31,7 @@ from bot.huawei.models import (
     MeetingSpec,
     OnlineAttendee,
     ScheduleBody,
+    read_conference_items,
 )
 from bot.huawei.retry import RetryPolicy
 from bot.huawei.transport import (
@@ -63,7 +64,6 @@ CLOCK_SKEW_SECONDS: Final = 60.0
 _TOKEN_HEADER: Final = "X-Access-Token"  # noqa: S105 -- a header name
 
 _CONFERENCE: Final = TypeAdapter(Conference)
-_CONFERENCE_LIST: Final = TypeAdapter(list[Conference])
 _DETAIL: Final = TypeAdapter(ConferenceDetail)
 _ATTENDEE_LIST: Final = TypeAdapter(list[OnlineAttendee])
 
@@ -95,8 +95,8 @@ def _is_same_booking(
         expected = ConfType.FUTURE if spec.start else ConfType.IMMEDIATELY
         if conf.length_minutes is not None and conf.length_minutes != spec.length_minutes:
             return False
-    if conf.conf_type is not None and conf.conf_type is not expected:
-        return False
+    if conf.conf_type not in (None, ConfType.UNKNOWN, expected):
+        return False  # an undocumented type is no evidence either way
     if spec.start is not None:
         wanted = spec.start.astimezone(UTC).replace(second=0, microsecond=0)
         if conf.start == wanted or any(s.start == wanted for s in conf.sub_confs):
@@ -121,6 +121,10 @@ class HuaweiMeetingClient:
     Every call takes the app's credentials and the third-party `user_id` (None or "" = the
     enterprise admin/owner) and runs with that user's cached access token. Use it as
     `async with HuaweiMeetingClient(url) as client:` or call `aclose()`.
+
+    A single meeting's answer (create, edit, show) that does not validate raises
+    MeetingServiceError; the list calls read each item on its own (`read_conference_items`),
+    so one odd meeting never hides the others.
     """
 
     def __init__(
@@ -365,7 +369,8 @@ class HuaweiMeetingClient:
         `search` matches subject, scheduler or meeting ID (vendor side, 1-128 characters).
         """
         params: dict[str, str | int | bool] = {"searchKey": search} if search else {}
-        return parse(_CONFERENCE_LIST, await self._paged(app, user_id, paths.CONFERENCES, params))
+        items = await self._paged(app, user_id, paths.CONFERENCES, params)
+        return read_conference_items(items, source="upcoming")
 
     async def list_online_meetings(
         self, app: AppCredentials, user_id: str | None = None, *, query_all: bool = True
@@ -375,7 +380,7 @@ class HuaweiMeetingClient:
         With the admin token (user_id None) and `query_all`, the whole enterprise's.
         """
         items = await self._paged(app, user_id, paths.ONLINE, {"queryAll": query_all})
-        return parse(_CONFERENCE_LIST, items)
+        return read_conference_items(items, source="online")
 
     async def online_attendees(
         self, app: AppCredentials, user_id: str | None, conference_id: str
@@ -405,7 +410,8 @@ class HuaweiMeetingClient:
         }
         if search:
             params["searchKey"] = search
-        return parse(_CONFERENCE_LIST, await self._paged(app, user_id, paths.HISTORY, params))
+        items = await self._paged(app, user_id, paths.HISTORY, params)
+        return read_conference_items(items, source="history")
 
     async def end_meeting(
         self, app: AppCredentials, user_id: str | None, conference_id: str, *, host_password: str

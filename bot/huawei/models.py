@@ -6,9 +6,12 @@ Times on the wire are "yyyy-MM-dd HH:mm" in UTC; here they are aware UTC datetim
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -17,6 +20,8 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -44,7 +49,10 @@ __all__ = [
     "TokenUser",
     "format_wire_time",
     "parse_wire_time",
+    "read_conference_items",
 ]
+
+_log = logging.getLogger(__name__)
 
 CLIENT_TYPE_API: Final = 72
 """appauth `clientType` for server-side API callers (allows 64 tokens per user)."""
@@ -53,14 +61,45 @@ TOKEN_MAX_AGE_SECONDS: Final = 12 * 3600
 """The official SDK re-authenticates after 12 h whatever the token says; so do we."""
 
 
+JOIN_URL_MAX: Final = 3000
+"""Slack's limit on a button's URL: a longer join link could not be posted."""
+
+
 def parse_wire_time(value: object) -> object:
-    """ "YYYY-MM-DD HH:MM" (UTC on the wire) -> aware UTC datetime; "" -> None."""
+    """ "YYYY-MM-DD HH:MM" (UTC on the wire) -> aware UTC datetime; "" -> None.
+
+    Only text (or a datetime, from Python) is a time: a number is refused, not guessed at.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, str):
         parsed = datetime.fromisoformat(value)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, datetime):
+        return value
+    raise ValueError("a time must be 'YYYY-MM-DD HH:MM'")
+
+
+def _join_url(value: object) -> object:
+    """A join link we may post: https, with a host, no spaces, within Slack's limit; "" -> None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if (
+            parts.scheme != "https"
+            or not parts.hostname
+            or len(value) > JOIN_URL_MAX
+            or any(c.isspace() or not c.isprintable() for c in value)
+        ):
+            raise ValueError(
+                f"a join link must be an https URL of at most {JOIN_URL_MAX} characters"
+            )
     return value
+
+
+def _int_as_text(value: object) -> object:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def format_wire_time(value: datetime) -> str:
@@ -71,10 +110,23 @@ def format_wire_time(value: datetime) -> str:
 
 
 WireTime = Annotated[datetime | None, BeforeValidator(parse_wire_time)]
+JoinUrl = Annotated[str | None, BeforeValidator(_join_url)]
 
 
 class _Wire(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+
+class _Answer(_Wire):
+    """What the service answers: unknown fields are ignored and a JSON null is an absent
+    field (the vendor treats them alike), so a null optional field takes its default."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 # --- caller identity ---------------------------------------------------------------------
@@ -279,6 +331,8 @@ class ConferenceState(StrEnum):
     CREATING = "Creating"
     CREATED = "Created"
     DESTROYED = "Destroyed"
+    UNKNOWN = "unknown"
+    """Any value the vendor documents no meaning for: nothing may be concluded from it."""
 
 
 class ConfType(StrEnum):
@@ -287,9 +341,11 @@ class ConfType(StrEnum):
     FUTURE = "FUTURE"
     IMMEDIATELY = "IMMEDIATELY"
     CYCLE = "CYCLE"
+    UNKNOWN = "unknown"
+    """Any value the vendor documents no meaning for."""
 
 
-class TokenUser(_Wire):
+class TokenUser(_Answer):
     """Who a token belongs to."""
 
     uuid: str | None = Field(default=None, alias="userId")
@@ -303,7 +359,7 @@ class TokenUser(_Wire):
     """0 default admin, 1 admin, 2 regular member."""
 
 
-class AccessToken(_Wire):
+class AccessToken(_Answer):
     """An appauth answer. The token itself is a SecretStr, so repr() never shows it."""
 
     access_token: SecretStr = Field(alias="accessToken")
@@ -330,12 +386,12 @@ class AccessToken(_Wire):
         return max(0.0, lifetime - min(300.0, lifetime / 10))
 
 
-class _PasswordEntry(_Wire):
-    conference_role: str = Field(alias="conferenceRole")
-    password: str
+class _PasswordEntry(_Answer):
+    conference_role: str | None = Field(default=None, alias="conferenceRole")
+    password: str | None = None
 
 
-class RecurrenceInfo(_Wire):
+class RecurrenceInfo(_Answer):
     """A recurring meeting's rule as the service reports it (dates in its `time_zone_id`)."""
 
     start_date: date | None = Field(default=None, alias="startDate")
@@ -345,18 +401,24 @@ class RecurrenceInfo(_Wire):
     points: tuple[int, ...] = Field(default=(), alias="point")
 
 
-class SubConference(_Wire):
+class SubConference(_Answer):
     """One occurrence of a recurring meeting."""
 
-    cycle_sub_conf_id: str = Field(alias="cycleSubConfID")
+    cycle_sub_conf_id: str | None = Field(default=None, alias="cycleSubConfID")
     start: WireTime = Field(default=None, alias="startTime")
     end: WireTime = Field(default=None, alias="endTime")
 
 
-class Conference(_Wire):
-    """A meeting as the service reports it (`ConferenceInfo`)."""
+class Conference(_Answer):
+    """A meeting as the service reports it (`ConferenceInfo`).
 
-    conference_id: str = Field(alias="conferenceID")
+    Strict about what meetbot acts on -- the conference ID, the times, the join links -- and
+    lenient about the rest: an undocumented state or type reads as UNKNOWN. A list answer's
+    items are read one by one (`read_conference_items`), so one odd item spoils only itself.
+    """
+
+    conference_id: str = Field(alias="conferenceID", pattern=r"^[!-~]{1,64}$")
+    """Visible ASCII, at most 64 characters (the vendor's are 9-digit numbers)."""
     conf_uuid: str | None = Field(default=None, alias="confUUID")
     """The session ID: each start/end cycle of one meeting has its own."""
     subject: str = ""
@@ -367,8 +429,8 @@ class Conference(_Wire):
     end: WireTime = Field(default=None, alias="endTime")
     length_minutes: int | None = Field(default=None, alias="length")
     """Booked length; for a history record, how long the session actually lasted."""
-    chair_join_uri: str | None = Field(default=None, alias="chairJoinUri", repr=False)
-    guest_join_uri: str | None = Field(default=None, alias="guestJoinUri")
+    chair_join_uri: JoinUrl = Field(default=None, alias="chairJoinUri", repr=False)
+    guest_join_uri: JoinUrl = Field(default=None, alias="guestJoinUri")
     password_entry: tuple[_PasswordEntry, ...] = Field(
         default=(), alias="passwordEntry", repr=False, exclude=True
     )
@@ -381,6 +443,22 @@ class Conference(_Wire):
     cycle_sub_conf_id: str | None = Field(default=None, alias="cycleSubConfID")
     recurrence: RecurrenceInfo | None = Field(default=None, alias="cycleParams")
 
+    @field_validator("conference_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: object) -> object:
+        return _int_as_text(value)
+
+    @field_validator("state", "conf_type", mode="before")
+    @classmethod
+    def _undocumented_is_unknown(cls, value: object, info: ValidationInfo) -> object:
+        kind = ConferenceState if info.field_name == "state" else ConfType
+        if isinstance(value, str):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+        return kind.UNKNOWN
+
     @model_validator(mode="after")
     def _length_from_times(self) -> Conference:
         # ConferenceInfo need not carry `length`; its start and end always say it.
@@ -390,7 +468,10 @@ class Conference(_Wire):
         return self
 
     def _password(self, role: str) -> str | None:
-        return next((p.password for p in self.password_entry if p.conference_role == role), None)
+        return next(
+            (p.password for p in self.password_entry if p.conference_role == role and p.password),
+            None,
+        )
 
     @property
     def host_password(self) -> str | None:
@@ -413,7 +494,7 @@ class Conference(_Wire):
         )
 
 
-class Participant(_Wire):
+class Participant(_Answer):
     """An invitee or participant listed in a meeting's detail."""
 
     participant_id: str | None = Field(default=None, alias="participantID")
@@ -429,10 +510,10 @@ class Participant(_Wire):
     @field_validator("participant_id", mode="before")
     @classmethod
     def _id_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) else value
+        return _int_as_text(value)
 
 
-class ConferenceDetail(_Wire):
+class ConferenceDetail(_Answer):
     """A meeting with its invitee list (`confDetail`)."""
 
     conference: Conference = Field(alias="conferenceData")
@@ -448,7 +529,7 @@ class ConferenceDetail(_Wire):
         return data
 
 
-class OnlineAttendee(_Wire):
+class OnlineAttendee(_Answer):
     """Someone in a running meeting now (`conf-attendee`; the wire names are snake_case)."""
 
     participant_id: str
@@ -463,4 +544,82 @@ class OnlineAttendee(_Wire):
     @field_validator("participant_id", mode="before")
     @classmethod
     def _id_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) else value
+        return _int_as_text(value)
+
+
+# --- list answers, item by item ----------------------------------------------------------
+
+_ENUM_FIELDS: Final = (("conferenceState", "state"), ("confType", "conf_type"))
+_LOGGED_ID_MAX: Final = 64
+
+
+def _logged_id(value: object) -> str:
+    """The item's conference ID as it may appear in a log line (repr: no line breaks)."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return repr(str(value)[:_LOGGED_ID_MAX])
+    return "(none)"
+
+
+def read_conference_items(items: Iterable[object], *, source: str) -> list[Conference]:
+    """The meetings of a list answer (`source` names the list in logs), read one by one.
+
+    One odd item never rejects the page. An item is kept with what is readable: a field that
+    does not validate (a malformed time or join link, a mistyped count) is left out, an
+    undocumented state or type reads as UNKNOWN. An item without a usable conference ID is
+    skipped. Either way one log line names the fields and the conference ID; of the values,
+    only an unknown state's or type's text is shown, so no password or host link is logged.
+    """
+    out: list[Conference] = []
+    for item in items:
+        conference = _read_item(item, source)
+        if conference is not None:
+            out.append(conference)
+    return out
+
+
+def _refused_fields(exc: ValidationError) -> set[str]:
+    """The top-level wire names a validation refused ("" for the item as a whole)."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    return {str(e["loc"][0]) if e["loc"] else "" for e in errors}
+
+
+def _logged_value(value: object) -> str:
+    return repr(value[:32]) if isinstance(value, str) else type(value).__name__
+
+
+def _read_item(item: object, source: str) -> Conference | None:
+    if not isinstance(item, dict):
+        _log.warning("%s list: skipped an item that is not an object", source)
+        return None
+    ident = _logged_id(item.get("conferenceID"))
+    left_out: set[str] = set()
+    try:
+        conference: Conference | None = Conference.model_validate(item)
+    except ValidationError as exc:
+        conference, left_out = None, _refused_fields(exc)
+        if not left_out & {"conferenceID", ""}:
+            readable = {k: v for k, v in item.items() if k not in left_out}
+            try:
+                conference = Conference.model_validate(readable)
+            except ValidationError as again:
+                left_out |= _refused_fields(again)
+    if conference is None:
+        refused = ", ".join(sorted(left_out - {""})) or "item"
+        _log.warning(
+            "%s list: skipped the item of conference %s: unreadable %s", source, ident, refused
+        )
+        return None
+    unknown = [
+        f"{wire}={_logged_value(item.get(wire))}"
+        for wire, field in _ENUM_FIELDS
+        if getattr(conference, field) in (ConferenceState.UNKNOWN, ConfType.UNKNOWN)
+    ]
+    if left_out or unknown:
+        _log.warning(
+            "%s list: conference %s kept without unreadable %s; unknown values: %s",
+            source,
+            ident,
+            ", ".join(sorted(left_out)) or "-",
+            ", ".join(unknown) or "-",
+        )
+    return conference

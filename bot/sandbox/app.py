@@ -5,6 +5,10 @@ The semantics live in `accounts` (appauth), `conferences` (meetings), `state` an
 Control API (no auth; JSON; never delayed or failed by faults):
   POST /_sandbox/faults  {latency_ms, fail_next, fail_status=503, timeout_next, timeout_seconds=30,
                           path_prefix="", method=null}  replaces the fault set; {} clears it
+  POST /_sandbox/oddities {fields: {conferenceID|"*": {wire field: value}},
+                           drop: {conferenceID|"*": [wire field]},
+                           extra: {"upcoming"|"online"|"history": [raw item]}}
+                          replaces the set of odd answers (see `bot.sandbox.oddities`); {} clears it
   GET  /_sandbox/clock -> {"now"};  POST /_sandbox/clock {"advance_seconds"} -> {"now"}
   POST /_sandbox/tokens/expire {"user_id": str|null} -> {"expired": n}
   POST /_sandbox/meetings/{id}/start -> {"conf_uuid"};  POST /_sandbox/meetings/{id}/end
@@ -185,6 +189,7 @@ class Sandbox(SandboxState):
         c, meeting = self._control, "/_sandbox/meetings/{conference_id}"
         return [
             Route("/_sandbox/faults", c(self._c_faults), methods=["POST"]),
+            Route("/_sandbox/oddities", c(self._c_oddities), methods=["POST"]),
             Route("/_sandbox/clock", c(self._c_clock), methods=["GET", "POST"]),
             Route("/_sandbox/tokens/expire", c(self._c_expire), methods=["POST"]),
             Route("/_sandbox/meetings", c(lambda _r, _b: self.meetings()), methods=["GET"]),
@@ -215,6 +220,9 @@ class Sandbox(SandboxState):
 
     def _c_faults(self, _request: Request, body: dict[str, Any]) -> None:
         self.set_faults(**body)
+
+    def _c_oddities(self, _request: Request, body: dict[str, Any]) -> None:
+        self.set_oddities(**body)
 
     def _c_clock(self, request: Request, body: dict[str, Any]) -> dict[str, float]:
         if request.method == "POST":

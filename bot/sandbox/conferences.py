@@ -23,6 +23,7 @@ from bot.sandbox.model import (
     parties,
     user_uuid,
 )
+from bot.sandbox.oddities import Oddities
 from bot.sandbox.render import conference_info, history_info, page, participant_info
 from bot.sandbox.rules import (
     NotFoundError,
@@ -51,6 +52,8 @@ class Conferences:
 
     def __init__(self, bookings: Bookings) -> None:
         self._book = bookings
+        self.oddities = Oddities()
+        """How the answers' ConferenceInfo items are made odd (`/_sandbox/oddities`)."""
 
     def create(self, call: Call, *, recurring: bool = False) -> list[dict[str, Any]]:
         """`POST .../conferences` and `.../cycleconferences`: book (and maybe start) a meeting."""
@@ -89,7 +92,7 @@ class Conferences:
         self._book.add(m)
         if conf_type is ConfType.IMMEDIATELY:
             self._book.open_session(m, call.now)
-        return [conference_info(m, user, call.now)]
+        return [self.oddities.info(conference_info(m, user, call.now))]
 
     def edit(self, call: Call, *, recurring: bool = False) -> list[dict[str, Any]]:
         """`PUT .../conferences?conferenceID=` (and `.../cycleconferences` for a recurring
@@ -122,7 +125,7 @@ class Conferences:
         m.spec, m.starts, m.sub_ids = spec, starts, sub_ids
         m.parties, m.booked = parties(m.owner, spec), True
         self._book.book(m)
-        return [conference_info(m, user, call.now)]
+        return [self.oddities.info(conference_info(m, user, call.now))]
 
     def create_recurring(self, call: Call) -> list[dict[str, Any]]:
         """`POST .../cycleconferences`."""
@@ -159,7 +162,7 @@ class Conferences:
         ]
         info = conference_info(m, user, call.now)
         info["role"] = "chair" if is_host(user, m) else "general"
-        return {"conferenceData": info, "data": page(people, call.query)}
+        return {"conferenceData": self.oddities.info(info), "data": page(people, call.query)}
 
     def _query_all(self, call: Call) -> bool:
         return call.caller.admin and call.query.get("queryAll") == "true"
@@ -179,7 +182,8 @@ class Conferences:
             if matches(m, call.query.get("searchKey")):
                 found.append((start, m))
         found.sort(key=lambda p: p[0], reverse=call.query.get("sortType") == "DSC_StartTIME")
-        return page([conference_info(m, user, now) for _, m in found], call.query)
+        items = [conference_info(m, user, now) for _, m in found]
+        return page(self.oddities.items("upcoming", items), call.query)
 
     def online(self, call: Call) -> dict[str, Any]:
         """`GET .../conferences/online`: meetings in progress with their online head count."""
@@ -196,7 +200,7 @@ class Conferences:
             info = conference_info(m, user, call.now)
             info["onlineAttendeeAmount"] = len(m.participants)
             data.append(info)
-        return page(data, call.query)
+        return page(self.oddities.items("online", data), call.query)
 
     def online_attendees(self, call: Call) -> dict[str, Any]:
         """`GET .../online/conf-attendee?conf_id=`: who is in the meeting now (snake_case)."""
@@ -236,7 +240,8 @@ class Conferences:
             if low <= s.started_at <= high and matches(m, query.get("searchKey"))
         ]
         picked.sort(key=lambda r: r[1].started_at, reverse=query.get("sortType") != "ASC_StartTIME")
-        return page([history_info(m, s, user) for m, s in picked], query)
+        items = [history_info(m, s, user) for m, s in picked]
+        return page(self.oddities.items("history", items), query)
 
     def control_token(self, call: Call) -> dict[str, Any]:
         """`GET /v1/mmc/control/conferences/token`: a conference-control token for the host."""

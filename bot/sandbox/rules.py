@@ -243,9 +243,10 @@ def _parse_cycle(raw: Any, today: date) -> CycleParams:
         raise ParamError("cycleParams.endDate is earlier than startDate")
     if end > _add_months(start, 12):
         raise ParamError("cycleParams.endDate is more than one year after startDate")
-    if raw.get("cycle") not in _CYCLE_INTERVALS:
+    cycle = raw.get("cycle")
+    if not isinstance(cycle, str) or cycle not in _CYCLE_INTERVALS:
         raise ParamError("cycleParams.cycle must be Day, Week or Month")
-    kind = Cycle(raw["cycle"])
+    kind = Cycle(cycle)
     interval = _integer(raw, "interval") or 1
     if not 1 <= interval <= _CYCLE_INTERVALS[kind]:
         raise ParamError(f"cycleParams.interval must be 1-{_CYCLE_INTERVALS[kind]} for {kind}")

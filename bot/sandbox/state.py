@@ -1,4 +1,4 @@
-"""The sandbox's state: its clock, fault injection, request counts, and the control API.
+"""The sandbox's state: its clock, fault and oddity injection, request counts, the control API.
 
 Transport-free: the HTTP layer (`bot.sandbox.app`) turns requests into `Call`s for the vendor
 handlers of `Accounts` (appauth) and `Conferences` (meetings), which answer with what they return
@@ -19,6 +19,7 @@ from bot.sandbox.accounts import Accounts
 from bot.sandbox.bookings import Bookings
 from bot.sandbox.conferences import Conferences
 from bot.sandbox.model import Admission, Faults, Participant, SandboxApp
+from bot.sandbox.oddities import Oddities
 from bot.sandbox.render import meeting_record
 from bot.sandbox.rules import SandboxError
 
@@ -52,6 +53,7 @@ class SandboxState:
 
     def _reset_faults_and_stats(self) -> None:
         self._faults = Faults()
+        self._conferences.oddities = Oddities()
         self._appauth_calls = 0
         self._appauth_by_user: dict[str, int] = {}
         self._requests: dict[str, int] = {}
@@ -93,6 +95,14 @@ class SandboxState:
                 method=method.upper() if method else None,
             )
 
+    def set_oddities(
+        self, *, fields: object = None, drop: object = None, extra: object = None
+    ) -> None:
+        """Replace the oddity configuration (see `Oddities`); no arguments clears it."""
+        oddities = Oddities.from_json(fields=fields, drop=drop, extra=extra)
+        with self._lock:
+            self._conferences.oddities = oddities
+
     def stats(self) -> dict[str, Any]:
         """Every vendor request received (injected failures included), and appauth per user."""
         with self._lock:
@@ -103,7 +113,8 @@ class SandboxState:
             }
 
     def reset(self) -> None:
-        """Forget meetings, users, tokens, nonces, faults and stats (the clock keeps its offset)."""
+        """Forget meetings, users, tokens, nonces, faults, oddities and stats (the clock keeps
+        its offset)."""
         with self._lock:
             self._accounts.clear()
             self._bookings.clear()

@@ -13,7 +13,7 @@ from bot import commands as cmd
 from bot.service.admin import Admin
 from bot.service.identity import WHOAMI_PROBLEMS, Identity, NotMapped, user_zone
 from bot.service.meetings import Meetings
-from bot.service.outcomes import Help, NoTime, OpenSchedule, Outcome, Problem, WhoAmI
+from bot.service.outcomes import Help, NoTime, OpenSchedule, Outcome, Problem, Unclear, WhoAmI
 from bot.service.ports import Invocation, Profile
 from storage.repo import Repository
 
@@ -23,6 +23,11 @@ __all__ = ["Dispatcher"]
 INLINE_PARSE_MAX: Final = 120
 """Characters of command text parsed on the event loop (worst case a few ms, measured with
 bench/parse_worst.py); longer text is parsed in a worker thread."""
+
+
+READING_UNREADABLE: Final = (
+    "That choice could not be read, so nothing was created: type the command again."
+)
 
 
 class Dispatcher:
@@ -60,6 +65,15 @@ class Dispatcher:
         profile = await self._identity.profile(invocation.team_id, invocation.user_id)
         return await self._dispatch(invocation, profile, command)
 
+    async def confirm(self, invocation: Invocation, request: cmd.Schedule | None) -> Outcome:
+        """Book the reading a user picked. It comes back from the user (a button's value): None
+        if it did not read, and every rule of the command is checked again, now."""
+        if request is None:
+            return Problem(READING_UNREADABLE, "/meet Standup tomorrow 9:30 for 15m")
+        if (error := cmd.check_schedule(request, now=self._clock())) is not None:
+            return Problem(error.problem, error.example)
+        return await self._meetings.schedule(invocation, request)
+
     async def _dispatch(
         self, invocation: Invocation, profile: Profile, command: cmd.Command
     ) -> Outcome:
@@ -68,6 +82,8 @@ class Dispatcher:
                 return await self._meetings.create(invocation, profile, command)
             case cmd.NoTimeFound(topic=topic):
                 return NoTime(topic)
+            case cmd.Ambiguous():
+                return Unclear(command)
             case cmd.OpenScheduleModal():
                 return OpenSchedule()
             case cmd.ListMeetings():

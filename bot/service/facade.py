@@ -75,6 +75,13 @@ class MeetingService:
         """Create a scheduled meeting from an already validated request (the modal)."""
         return await self._meetings.schedule(invocation, request)
 
+    async def confirm_reading(
+        self, invocation: Invocation, request: cmd.Schedule | None
+    ) -> Outcome:
+        """Book the reading of an unclear time the user picked (None: its button did not read);
+        checked again like a typed command."""
+        return await self._dispatcher.confirm(invocation, request)
+
     async def cancel(self, invocation: Invocation, *, meeting_id: int) -> Outcome:
         """Cancel a meeting of this workspace (organizer or admin only)."""
         return await self._meetings.cancel(invocation, meeting_id=meeting_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import commands as cmd
 from bot.service.identity import NotConfigured, NotMapped
 from bot.service.ports import MeetingRow, Profile
 
@@ -22,6 +23,7 @@ __all__ = [
     "OpenSchedule",
     "Outcome",
     "Problem",
+    "Unclear",
     "VendorFailure",
     "WhoAmI",
 ]
@@ -50,6 +52,13 @@ class NoTime:
     """`/meet <topic>` without a time: offer to start now, create nothing."""
 
     topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unclear:
+    """A time read in part or in two ways: offer its readings and the form; create nothing."""
+
+    question: cmd.Ambiguous
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +161,7 @@ Outcome = (
     Created
     | Problem
     | NoTime
+    | Unclear
     | NotMapped
     | NotConfigured
     | NotAllowed

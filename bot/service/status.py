@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from bot.huawei.models import Conference
+from bot.huawei.models import Conference, ConferenceState
 from bot.rules import MeetingState
 from bot.service.ports import DeliveryRow, MeetingRow
 from storage.repo import REMINDER_PREFIX
@@ -104,7 +104,13 @@ def decide_status(
     now: datetime,
 ) -> Decision | None:
     """What the vendor's online list (`online`: the meeting's entry, if running) and history
-    (`record`: its ended session, see `pick_session`) mean for `meeting`; None: no change."""
+    (`record`: its ended session, see `pick_session`) mean for `meeting`; None: no change.
+
+    An online entry in a state the vendor documents no meaning for says nothing: the meeting
+    is neither started nor ended by it (nor by its absence from history) until it reads again.
+    """
+    if online is not None and online.state is ConferenceState.UNKNOWN:
+        return None
     if meeting.state is MeetingState.SCHEDULED:
         if online is not None:
             return Decision(

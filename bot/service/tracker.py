@@ -96,6 +96,9 @@ class Tracker:
     async def _poll_app(
         self, app: AppCredentials, meetings: list[MeetingRow], now: datetime
     ) -> list[StatusChange]:
+        # An odd online item is kept (its meeting is not "unsure", so history cannot end it)
+        # and `decide_status` reads an unknown state as no news; an item the client had to
+        # skip (no conference ID) cannot name its meeting. Either way the others go on.
         online = {c.conference_id: c for c in await self._meetings.list_online_meetings(app, None)}
         unsure = [
             m

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.service import MeetingService
 from bot.slack import blocks
+from bot.slack.blocks.ids import READING, READING_FORM
 from bot.slack.installs import Team, TeamAuthorize, TeamTokens, acting_for
 from bot.slack.listeners import Listeners
 from bot.slack.notifier import CardHook, Notifier, web_client
@@ -66,6 +67,8 @@ def build_app(
     app.action(blocks.HOST_JOIN)(on.ack_now)
     app.action(blocks.CANCEL)(ack=on.ack_now, lazy=[guarded(on.run_cancel)])
     app.action(blocks.START_NOW)(ack=on.ack_now, lazy=[guarded(on.run_start_now)])
+    app.action(READING)(ack=on.ack_now, lazy=[guarded(on.run_reading)])
+    app.action(READING_FORM)(ack=on.ack_now, lazy=[guarded(on.run_reading_form)])
     app.action(blocks.MAPPINGS_PAGE)(ack=on.ack_now, lazy=[guarded(on.run_mappings_page)])
     app.view(blocks.SCHEDULE_MODAL)(ack=on.ack_schedule, lazy=[guarded(on.run_schedule)])
     return app

@@ -23,6 +23,9 @@ from bot import commands as cmd
 from bot.service import Invocation, MeetingService
 from bot.slack import blocks
 from bot.slack.blocks import Message
+from bot.slack.blocks.answers import read_reading
+from bot.slack.blocks.forms import render_reading_form
+from bot.slack.blocks.ids import READING, READING_FORM, READING_PREFIX
 from bot.slack.notifier import Notifier
 from bot.slack.presenter import Presenter, Reply
 
@@ -78,6 +81,11 @@ def request_key(body: dict[str, Any]) -> tuple[str, str] | None:
     if body.get("type") == "block_actions":
         container = body.get("container") or {}
         action = (body.get("actions") or [{}])[0]
+        action_id = str(action.get("action_id") or "")
+        if action_id == READING_FORM:
+            return None  # opens a form and creates nothing: views.open must come first
+        if READING.match(action_id):  # the readings of one message: one choice, whichever
+            action = {"action_id": READING_PREFIX}
         parts = (user, container.get("message_ts"), action.get("action_id"), action.get("value"))
         return ("slack.action", ":".join(str(p or "") for p in parts))
     view = body.get("view") or {}
@@ -191,6 +199,21 @@ class Listeners:
         invocation = _invocation(body)
         outcome = await self._service.start_now(invocation, action.get("value") or None)
         await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def run_reading(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Book the reading pressed; its value is untrusted and checked again (the service)."""
+        invocation = _invocation(body)
+        request = read_reading(str(action.get("value") or ""))
+        outcome = await self._service.confirm_reading(invocation, request)
+        await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def run_reading_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Open the scheduling form prefilled from the button: views.open first (a trigger_id
+        lives 3 s), with nothing but pure work before it."""
+        view = render_reading_form(
+            str(action.get("value") or ""), private_metadata=_invocation(body).channel_id
+        )
+        await self._client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
 
     async def run_mappings_page(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         invocation = _invocation(body)

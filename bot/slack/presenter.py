@@ -31,8 +31,10 @@ from bot.service import (
     VendorFailure,
     WhoAmI,
 )
+from bot.service.outcomes import Unclear
 from bot.slack import blocks
 from bot.slack.blocks import Message, NotMappedReason
+from bot.slack.blocks.answers import render_ambiguous
 from bot.slack.notifier import Notifier, card_view
 
 __all__ = ["Presenter", "Reply"]
@@ -77,6 +79,8 @@ class Presenter:
                 await reply(blocks.render_error(problem, example))
             case NoTime(topic=topic):
                 await reply(blocks.render_no_time_found(topic))
+            case Unclear(question=question):
+                await reply(render_ambiguous(question, now=self._clock()))
             case NotMapped(reason=reason):
                 await reply(blocks.render_not_mapped(NotMappedReason(reason)))
             case NotConfigured(key_unreadable=unreadable):

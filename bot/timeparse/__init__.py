@@ -12,14 +12,17 @@ dates through dateparser, offsets, the zone).
 from __future__ import annotations
 
 from bot.timeparse._duration import parse_duration
-from bot.timeparse._when import FoundTime, parse_date, parse_when
+from bot.timeparse._when import FoundDates, FoundTime, find_dates, parse_date, parse_when, wall_time
 from bot.timeparse._words import WEEKDAYS, ZH_WEEKDAYS
 
 __all__ = [
     "WEEKDAYS",
     "ZH_WEEKDAYS",
+    "FoundDates",
     "FoundTime",
+    "find_dates",
     "parse_date",
     "parse_duration",
     "parse_when",
+    "wall_time",
 ]

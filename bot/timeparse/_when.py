@@ -208,3 +208,51 @@ def parse_date(text: str, *, now: datetime, tz: ZoneInfo) -> date | None:
     if atom is None or atom.date_text is None:
         return None
     return _resolve_date(atom.date_text, base)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundDates:
+    """A phrase that names dates but no single time `parse_when` takes: a date alone ("next
+    wednesday", "12/24") or two dates together ("friday 3 march 10am"), with its clock if any.
+    `days` are the distinct dates meant, in the order written: one when they agree."""
+
+    days: tuple[date, ...]
+    clock: time | None
+    span: tuple[int, int]
+    phrase: str
+
+
+def find_dates(text: str, *, now: datetime, tz: ZoneInfo) -> FoundDates | None:
+    """The first phrase of `text` with one or two dates and at most one clock time that
+    `parse_when` does not read (call it when that returned None); None if there is none."""
+    base = _base(now, tz)
+    for lookups, run in enumerate(_runs(text, base.date())):
+        if lookups == _MAX_DATE_LOOKUPS // 2:
+            return None
+        while run and (
+            run[-1].connector or run[-1].joiner or (run[-1].clock is None and not run[-1].date_text)
+        ):
+            run = run[:-1]
+        while run and (run[0].joiner or run[0].connector):
+            run = run[1:]
+        texts = list(dict.fromkeys(a.date_text for a in run if a.date_text is not None))
+        clocks = [a.clock for a in run if a.clock is not None and not a.bare]
+        if (
+            not 1 <= len(texts) <= 2
+            or len(clocks) > 1
+            or any(a.unreadable or a.joiner for a in run)
+        ):
+            continue
+        days = [day for date_text in texts if (day := _resolve_date(date_text, base)) is not None]
+        if len(days) != len(texts):
+            continue
+        found = _found(text, run[0].start, run[-1].end, now)
+        return FoundDates(
+            tuple(dict.fromkeys(days)), clocks[0] if clocks else None, found.span, found.phrase
+        )
+    return None
+
+
+def wall_time(day: date, clock: time, tz: ZoneInfo) -> datetime | None:
+    """`day` at `clock` in `tz` (a gap moves it forward, a fold takes the first); None out of range."""
+    return _localize(day, clock, tz)

@@ -139,6 +139,22 @@ async def test_timeout_during_creation_leaves_exactly_one_meeting(
     assert requests_to(sandbox, LIST) == 1  # the lookup
 
 
+async def test_the_lookup_after_an_ambiguous_create_reads_odd_items(
+    sandbox: RunningSandbox,
+) -> None:
+    async with meeting_client(sandbox, timeout=SHORT_READ) as client:
+        await client.authenticate(APP, "alice")
+        # The meeting lists itself with an undocumented type, beside an item with no ID.
+        sandbox.sandbox.set_oddities(
+            fields={"*": {"confType": "WEBINAR", "passwordEntry": [{"password": None}]}},
+            extra={"upcoming": [{"subject": "Planning", "conferenceState": "Schedule"}]},
+        )
+        sandbox.faults(timeout_next=1, timeout_seconds=1, path_prefix=CONFERENCES, method="POST")
+        conf = await client.create_meeting(APP, "alice", scheduled("Planning"))
+    assert [m["conference_id"] for m in sandbox.meetings()] == [conf.conference_id]
+    assert requests_to(sandbox, CREATE) == 1  # found, not sent again
+
+
 async def test_5xx_on_create_then_success_leaves_exactly_one(sandbox: RunningSandbox) -> None:
     async with meeting_client(sandbox) as client:
         await client.authenticate(APP, "alice")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -34,6 +35,7 @@ from bot.huawei.models import (
     OnlineAttendee,
     Recurrence,
     ScheduleBody,
+    read_conference_items,
 )
 from bot.huawei.signature import SignMode
 
@@ -148,6 +150,165 @@ def test_history_record_length_is_taken_from_the_wire_when_given() -> None:
     record = {**CONFERENCE_JSON, "conferenceState": "Destroyed", "length": 7, "confUUID": "u1"}
     conf = Conference.model_validate(record)
     assert (conf.state, conf.length_minutes, conf.conf_uuid) == (ConferenceState.DESTROYED, 7, "u1")
+
+
+HOST_LINK = CONFERENCE_JSON["chairJoinUri"]
+SECRETS = ("654321", "123456", HOST_LINK)
+
+
+def _odd(**changes: Any) -> dict[str, Any]:
+    """CONFERENCE_JSON with `changes` (a value of `...` leaves the field out)."""
+    item = {**CONFERENCE_JSON, **changes}
+    return {k: v for k, v in item.items() if v is not ...}
+
+
+@pytest.mark.parametrize(
+    ("item", "check", "logged"),
+    [
+        pytest.param(
+            _odd(conferenceState="Paused"),
+            lambda c: c.state is ConferenceState.UNKNOWN and c.start is not None,
+            "conferenceState='Paused'",
+            id="unknown-conference-state-reads-as-unknown",
+        ),
+        pytest.param(
+            _odd(confType="WEBINAR"),
+            lambda c: c.conf_type is ConfType.UNKNOWN and c.state is ConferenceState.SCHEDULE,
+            "confType='WEBINAR'",
+            id="unknown-conf-type-reads-as-unknown",
+        ),
+        pytest.param(
+            _odd(conferenceState=3),
+            lambda c: c.state is ConferenceState.UNKNOWN,
+            "conferenceState=int",
+            id="a-state-that-is-not-text-reads-as-unknown",
+        ),
+        pytest.param(
+            _odd(passwordEntry=[{"conferenceRole": "chair", "password": None}]),
+            lambda c: c.host_password is None and c.guest_password is None,
+            None,
+            id="null-password-in-password-entry-is-no-password",
+        ),
+        pytest.param(
+            {"conferenceID": "914083136"},
+            lambda c: (c.state, c.start, c.subject, c.guest_join_uri) == (None, None, "", None),
+            None,
+            id="every-optional-field-missing",
+        ),
+        pytest.param(
+            _odd(subject=None, subConfs=None, cycleParams={"point": None}, length=None),
+            lambda c: (c.subject, c.sub_confs, c.length_minutes) == ("", (), 30),
+            None,
+            id="null-optional-fields-take-their-defaults",
+        ),
+        pytest.param(
+            _odd(webinarInfo={"new": [1, 2]}, aiSummary="on"),
+            lambda c: c == Conference.model_validate(CONFERENCE_JSON),
+            None,
+            id="extra-unknown-fields-are-ignored",
+        ),
+        pytest.param(
+            _odd(conferenceID=914083136),
+            lambda c: c.conference_id == "914083136",
+            None,
+            id="a-numeric-conference-id-is-read-as-text",
+        ),
+        pytest.param(
+            _odd(startTime="tomorrow-ish", onlineAttendeeAmount="many"),
+            lambda c: c.start is None and c.online_attendee_amount is None and c.end is not None,
+            "without unreadable onlineAttendeeAmount, startTime",
+            id="unreadable-fields-are-left-out-the-rest-kept",
+        ),
+        pytest.param(
+            _odd(guestJoinUri="javascript:alert(1)", chairJoinUri="http://plain.example/j"),
+            lambda c: (c.guest_join_uri, c.chair_join_uri) == (None, None),
+            "without unreadable chairJoinUri, guestJoinUri",
+            id="join-links-that-are-not-https-are-never-kept",
+        ),
+        pytest.param(
+            _odd(subConfs=[{"startTime": "2030-01-01 02:00"}]),
+            lambda c: c.sub_confs[0].cycle_sub_conf_id is None,
+            None,
+            id="an-occurrence-without-its-id-is-kept",
+        ),
+    ],
+)
+def test_odd_list_item_is_kept_with_what_is_readable(
+    item: dict[str, Any], check: Any, logged: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.huawei")
+    other = _odd(conferenceID="914083137")
+    conferences = read_conference_items([item, other], source="online")
+    assert [c.conference_id for c in conferences] == ["914083136", "914083137"]
+    assert check(conferences[0])
+    if logged is None:
+        assert not caplog.records
+    else:
+        assert len(caplog.records) == 1  # one line for the odd item, none for the good one
+        assert logged in caplog.text
+        assert "'914083136'" in caplog.text
+    assert not any(secret in caplog.text for secret in SECRETS)
+
+
+@pytest.mark.parametrize(
+    ("item", "named"),
+    [
+        pytest.param(
+            _odd(conferenceID=...), "conference (none): unreadable conferenceID", id="no-id"
+        ),
+        pytest.param(_odd(conferenceID=None), "unreadable conferenceID", id="null-id"),
+        pytest.param(
+            _odd(conferenceID=""), "conference '': unreadable conferenceID", id="empty-id"
+        ),
+        pytest.param(
+            _odd(conferenceID="91408 3136\n"), "conference '91408 3136\\n'", id="id-with-spaces"
+        ),
+        pytest.param(_odd(conferenceID=["9"]), "conference (none)", id="id-not-text"),
+        pytest.param("914083136", "not an object", id="item-not-an-object"),
+    ],
+)
+def test_list_item_without_a_usable_conference_id_is_skipped(
+    item: object, named: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.huawei")
+    conferences = read_conference_items([item, _odd(conferenceID="1")], source="history")
+    assert [c.conference_id for c in conferences] == ["1"]
+    assert len(caplog.records) == 1
+    assert caplog.records[0].levelno == logging.WARNING
+    assert "history list: skipped" in caplog.text
+    assert named in caplog.text
+    assert not any(secret in caplog.text for secret in SECRETS)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        pytest.param(_odd(conferenceID=...), id="no-conference-id"),
+        pytest.param(_odd(startTime="2030-13-01 02:00"), id="impossible-start"),
+        pytest.param(_odd(endTime=1_893_463_200), id="end-as-a-number"),
+        pytest.param(_odd(guestJoinUri="javascript:alert(1)"), id="guest-link-not-https"),
+        pytest.param(_odd(chairJoinUri="https://"), id="host-link-without-a-host"),
+        pytest.param(_odd(guestJoinUri="https://x.example/" + "a" * 3000), id="link-too-long"),
+        pytest.param(_odd(passwordEntry="654321"), id="password-entry-not-a-list"),
+    ],
+)
+def test_a_single_meeting_answer_is_strict_about_what_meetbot_acts_on(
+    item: dict[str, Any],
+) -> None:
+    with pytest.raises(ValidationError):
+        Conference.model_validate(item)
+
+
+def test_a_single_meeting_answer_still_reads_unknown_values_and_null_passwords() -> None:
+    item = _odd(
+        conferenceState="Locked",
+        confType="WEBINAR",
+        passwordEntry=[{"conferenceRole": "chair", "password": None}, {"password": "1"}],
+        sizeV2=4,
+    )
+    conf = Conference.model_validate(item)
+    assert (conf.state, conf.conf_type) == (ConferenceState.UNKNOWN, ConfType.UNKNOWN)
+    assert (conf.host_password, conf.guest_password) == (None, None)
 
 
 def test_conference_detail_unwraps_the_participant_page() -> None:

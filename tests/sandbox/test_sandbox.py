@@ -820,6 +820,9 @@ def test_monthly_day_31_falls_on_the_month_end(vendor: Vendor) -> None:
         pytest.param({"cycle": "Month", "interval": 4, "point": [1]}, id="month-interval-4"),
         pytest.param({"cycle": "Week", "interval": 1, "point": [7]}, id="week-point-7"),
         pytest.param({"cycle": "Year", "interval": 1}, id="unknown-cycle"),
+        pytest.param({"cycle": ["Day"], "interval": 1}, id="cycle-is-a-list"),
+        pytest.param({"cycle": {"Day": 1}, "interval": 1}, id="cycle-is-an-object"),
+        pytest.param({"cycle": None, "interval": 1}, id="cycle-is-null"),
         pytest.param({"cycle": "Day", "interval": 1, "endDays": 367}, id="over-a-year"),
         pytest.param({"cycle": "Day", "interval": 1, "startDays": -2}, id="start-before-today"),
     ],
@@ -961,6 +964,74 @@ def test_latency_delays_vendor_calls_but_not_control(sb: RunningSandbox, vendor:
     sb.stats()  # control is never delayed
     sb.faults()
     vendor.ok("GET", CONFS, token)  # and clearing the faults clears the latency
+
+
+def oddities(sb: RunningSandbox, body: dict[str, Any]) -> httpx.Response:
+    return httpx.post(f"{sb.base_url}/_sandbox/oddities", json=body)
+
+
+def test_oddities_make_every_answer_of_a_meeting_odd(sb: RunningSandbox, vendor: Vendor) -> None:
+    token = vendor.login(user="alice")
+    odd, plain = vendor.create(token), vendor.create(token)
+    sb.join(odd["conferenceID"], "Guest")
+    sb.join(plain["conferenceID"], "Guest")
+    body = {
+        "fields": {
+            odd["conferenceID"]: {"conferenceState": "Paused", "passwordEntry": None, "x": [1]}
+        },
+        "drop": {"*": ["subject"]},
+        "extra": {"online": [{"subject": "no ID"}]},
+    }
+    assert oddities(sb, body).status_code == 200
+    detail = vendor.ok("GET", DETAIL, token, params={"conferenceID": odd["conferenceID"]})
+    online = vendor.ok("GET", ONLINE, token)
+    upcoming = vendor.ok("GET", CONFS, token)
+    for info in (detail["conferenceData"], online["data"][0], upcoming["data"][0]):
+        assert info["conferenceID"] == odd["conferenceID"]
+        assert (info["conferenceState"], info["passwordEntry"], info["x"]) == ("Paused", None, [1])
+        assert "subject" not in info
+    assert online["count"] == 3  # the two meetings and the extra item, counted and paged
+    assert online["data"][1]["conferenceState"] == "Created"
+    assert online["data"][2] == {"subject": "no ID"}
+    assert upcoming["count"] == 2  # extra items join only the lists they name
+    assert [m["state"] for m in sb.meetings()] == ["Created", "Created"]  # the truth is unchanged
+    second_page = vendor.ok("GET", ONLINE, token, params={"offset": 2, "limit": 2})
+    assert second_page["data"] == [{"subject": "no ID"}]
+    assert oddities(sb, {}).status_code == 200  # {} clears them
+    assert vendor.ok("GET", ONLINE, token)["data"][0]["conferenceState"] == "Created"
+
+
+def test_oddities_apply_to_a_new_meeting_with_the_wildcard(
+    sb: RunningSandbox, vendor: Vendor
+) -> None:
+    token = vendor.login(user="alice")
+    sb.sandbox.set_oddities(fields={"*": {"startTime": "soon"}}, drop={"*": ["guestJoinUri"]})
+    info = vendor.create(token)
+    assert info["startTime"] == "soon"
+    assert "guestJoinUri" not in info
+    sb.sandbox.reset()  # reset forgets oddities too
+    assert "guestJoinUri" in vendor.create(vendor.login(user="alice"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"fields": []}, id="fields-not-an-object"),
+        pytest.param({"fields": {"1": "Paused"}}, id="fields-of-a-meeting-not-an-object"),
+        pytest.param({"drop": {"1": "subject"}}, id="drop-not-a-list"),
+        pytest.param({"drop": {"1": [3]}}, id="drop-names-not-text"),
+        pytest.param({"extra": {"everything": []}}, id="extra-for-an-unknown-list"),
+        pytest.param({"extra": {"online": ["item"]}}, id="extra-item-not-an-object"),
+        pytest.param({"chaos": True}, id="unknown-setting"),
+    ],
+)
+def test_oddities_reject_a_malformed_configuration(
+    sb: RunningSandbox, vendor: Vendor, body: dict[str, Any]
+) -> None:
+    sb.sandbox.set_oddities(fields={"*": {"subject": "kept"}})
+    assert_error(oddities(sb, body), 400, "SANDBOX.BAD_REQUEST")
+    token = vendor.login(user="alice")
+    assert vendor.create(token)["subject"] == "kept"  # a refused configuration changes nothing
 
 
 def test_stats_count_appauth_per_user_and_requests(sb: RunningSandbox, vendor: Vendor) -> None:

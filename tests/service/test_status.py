@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.huawei.models import Conference
+from bot.huawei.models import Conference, ConferenceState
 from bot.service import (
     Decision,
     DeliveryRow,
@@ -23,9 +23,13 @@ from bot.service import (
     superseded,
 )
 from storage.models import MeetingState
-from tests.service.rows import T0, at, delivery, meeting, record
+from tests.service.rows import CONFERENCE_ID, T0, at, delivery, meeting, record
 
 LIVE = meeting(state=MeetingState.LIVE, started_at=at(2), participant_count=3)
+ODD_ONLINE = Conference(
+    conference_id=CONFERENCE_ID, state=ConferenceState.UNKNOWN, online_attendee_amount=5
+)
+"""An online entry in a state the vendor documents no meaning for."""
 
 
 @pytest.mark.parametrize(
@@ -150,6 +154,38 @@ LIVE = meeting(state=MeetingState.LIVE, started_at=at(2), participant_count=3)
             at(10),
             None,
             id="cancelled-meeting-never-changes-again",
+        ),
+        pytest.param(
+            meeting(),
+            ODD_ONLINE,
+            None,
+            at(1),
+            None,
+            id="online-entry-in-an-unknown-state-does-not-start-a-meeting",
+        ),
+        pytest.param(
+            meeting(),
+            ODD_ONLINE,
+            None,
+            at(30),
+            None,
+            id="online-entry-in-an-unknown-state-does-not-make-a-meeting-not-held",
+        ),
+        pytest.param(
+            LIVE,
+            ODD_ONLINE,
+            record(at(2), at(20)),
+            at(30 + 2 + 10),
+            None,
+            id="online-entry-in-an-unknown-state-neither-ends-a-live-meeting-nor-counts-heads",
+        ),
+        pytest.param(
+            meeting(),
+            Conference(conference_id=CONFERENCE_ID, state=None, online_attendee_amount=2),
+            None,
+            at(1),
+            Decision(StatusKind.STARTED, started_at=at(1), participants=2),
+            id="online-entry-without-a-state-is-in-progress-as-the-online-list-says",
         ),
     ],
 )

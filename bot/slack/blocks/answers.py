@@ -7,11 +7,23 @@ Pure: each `render_*` returns a Message for response_url or chat.postEphemeral.
 
 from __future__ import annotations
 
-from typing import Final
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block
 
-from bot.rules import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, NotMappedReason
+from bot import commands as cmd
+from bot.rules import (
+    MAX_DURATION_MINUTES,
+    MAX_INVITEES,
+    MAX_TOPIC_LENGTH,
+    MIN_DURATION_MINUTES,
+    Frequency,
+    NotMappedReason,
+)
 from bot.slack.blocks.common import (
     BUTTON_VALUE_MAX,
     TOPIC_BUDGET,
@@ -28,10 +40,13 @@ from bot.slack.blocks.common import (
     section,
     user_text,
 )
-from bot.slack.blocks.ids import START_NOW
+from bot.slack.blocks.ids import READING_FORM, READING_PREFIX, START_NOW
 
 __all__ = [
     "NotMappedReason",
+    "read_reading",
+    "reading_value",
+    "render_ambiguous",
     "render_error",
     "render_failure",
     "render_help",
@@ -51,6 +66,12 @@ ERROR_TEXT: Final = ":warning: {problem}\nTry: `{example}`"
 NO_TIME_TEXT: Final = "I couldn't find a time in “{topic}”, so nothing was created."
 NO_TIME_EXAMPLE: Final = "To schedule it, add a time: `/meet {topic} tomorrow 3pm for 30m`"
 NO_TIME_FALLBACK: Final = "I couldn't find a time in “{topic}”."
+
+AMBIGUOUS_TEXT: Final = ":thinking_face: {problem} Nothing was created: pick what you meant."
+AMBIGUOUS_NONE: Final = ":thinking_face: {problem} Nothing was created: pick the time in the form."
+AMBIGUOUS_FORM: Final = "Open the form"
+READING_TODAY: Final = "Today {clock}"
+READING_TOMORROW: Final = "Tomorrow {clock}"
 
 HELP_TITLE: Final = "meetbot: Huawei Cloud Meeting from Slack"
 HELP_TEXT: Final = (
@@ -195,3 +216,109 @@ def render_working(text: str) -> Message:
     """Ephemeral placeholder while a slow call runs, e.g. "Creating your meeting…"."""
     shown = WORKING.format(text=user_text(text, 1000))
     return as_message(shown, [context(shown)])
+
+
+# --- An unclear time: its readings, one click each -----------------------------------------------
+
+
+def render_ambiguous(question: cmd.Ambiguous, *, now: datetime) -> Message:
+    """Ephemeral: what was understood, a button per reading (its value the whole request, so a
+    press books exactly that) and "Open the form" prefilled; labels in the user's zone."""
+    problem = user_text(question.problem, 1000)
+    buttons = [
+        button(_label(reading, now), f"{READING_PREFIX}{index}", value=reading_value(reading))
+        for index, reading in enumerate(question.readings)
+    ]
+    buttons.append(button(AMBIGUOUS_FORM, READING_FORM, value=reading_value(question.form)))
+    text = (AMBIGUOUS_TEXT if question.readings else AMBIGUOUS_NONE).format(problem=problem)
+    return as_message(text, [section(text), ActionsBlock(elements=buttons)])
+
+
+def _label(reading: cmd.Schedule, now: datetime) -> str:
+    zone = ZoneInfo(reading.tz_name)
+    start, today = reading.start.astimezone(zone), now.astimezone(zone).date()
+    clock = f"{start:%H:%M}"
+    if start.date() == today:
+        return READING_TODAY.format(clock=clock)
+    if start.date() == today + timedelta(days=1):
+        return READING_TOMORROW.format(clock=clock)
+    return f"{start:%a %b %d} {clock}"
+
+
+def reading_value(request: cmd.Schedule) -> str:
+    """A request as a button value (at most BUTTON_VALUE_MAX characters: a topic of 128 and 50
+    invitees fit): compact JSON, read back by `read_reading`."""
+    repeat = request.recurrence
+    value = json.dumps(
+        {
+            "t": request.topic,
+            "s": int(request.start.timestamp()),
+            "z": request.tz_name,
+            "d": request.duration_minutes,
+            "i": ",".join(request.invitees),
+            "r": None
+            if repeat is None
+            else [
+                repeat.frequency.value,
+                list(repeat.weekdays),
+                repeat.until and repeat.until.isoformat(),
+            ],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    if len(value) > BUTTON_VALUE_MAX:
+        raise ValueError("a reading does not fit in a button value")
+    return value
+
+
+_USER_ID: Final = re.compile(r"[UW][A-Z0-9]{2,15}")
+_ZONE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]{0,40}")
+_MAX_EPOCH: Final = 253402300799  # 9999-12-31 23:59:59 UTC
+
+
+def read_reading(value: str) -> cmd.Schedule | None:
+    """A button value back as a request; None unless every field has its type and bounds. The
+    value comes from the user: the caller still checks the request as a command
+    (bot.commands.check_schedule)."""
+    try:
+        data: Any = json.loads(value) if len(value) <= BUTTON_VALUE_MAX else None
+        topic, epoch, zone = data["t"], data["s"], data["z"]
+        duration, invitees, repeat = data["d"], data["i"], data["r"]
+        if not (
+            isinstance(topic, str)
+            and len(topic) <= MAX_TOPIC_LENGTH
+            and type(epoch) is int
+            and 0 <= epoch <= _MAX_EPOCH
+            and isinstance(zone, str)
+            and _ZONE.fullmatch(zone)
+            and type(duration) is int
+            and isinstance(invitees, str)
+            and len(invitees := invitees.split(",") if invitees else []) <= MAX_INVITEES
+            and all(_USER_ID.fullmatch(i) for i in invitees)
+        ):
+            return None
+        ZoneInfo(zone)
+        return cmd.Schedule(
+            topic=topic,
+            start=datetime.fromtimestamp(epoch, UTC),
+            tz_name=zone,
+            duration_minutes=duration,
+            invitees=tuple(dict.fromkeys(invitees)),
+            recurrence=None if repeat is None else _recurrence(repeat),
+        )
+    except (ValueError, TypeError, KeyError, IndexError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+
+
+def _recurrence(repeat: Any) -> cmd.Recurrence:
+    frequency, weekdays, until = repeat
+    if not (isinstance(weekdays, list) and all(type(d) is int and 0 <= d <= 6 for d in weekdays)):
+        raise ValueError("weekdays")
+    if until is not None and not isinstance(until, str):
+        raise ValueError("until")
+    return cmd.Recurrence(
+        frequency=Frequency(frequency),
+        weekdays=tuple(sorted(set(weekdays))),
+        until=None if until is None else date.fromisoformat(until),
+    )

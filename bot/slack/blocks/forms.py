@@ -35,6 +35,7 @@ from bot.rules import (
     start_problem,
     topic_problem,
 )
+from bot.slack.blocks.answers import read_reading
 from bot.slack.blocks.common import (
     MAPPING_MODES,
     clip,
@@ -66,6 +67,7 @@ __all__ = [
     "read_admin_setup_modal",
     "read_schedule_modal",
     "render_admin_setup_modal",
+    "render_reading_form",
     "render_schedule_modal",
 ]
 
@@ -184,11 +186,33 @@ def _modal(
 # --- The scheduling form -----------------------------------------------------------------------
 
 
+def render_reading_form(value: str, *, private_metadata: str) -> dict[str, Any]:
+    """The scheduling form prefilled from an "Open the form" button's value (topic, start,
+    duration, invitees); an unreadable value (it comes from the user) opens it empty."""
+    request = read_reading(value)
+    if request is None:
+        return render_schedule_modal(initial_epoch=None, private_metadata=private_metadata)
+    return render_schedule_modal(
+        topic=request.topic,
+        initial_epoch=int(request.start.timestamp()),
+        duration_minutes=request.duration_minutes,
+        invitees=request.invitees,
+        private_metadata=private_metadata,
+    )
+
+
 def render_schedule_modal(
-    *, topic: str = "", initial_epoch: int | None, private_metadata: str
+    *,
+    topic: str = "",
+    initial_epoch: int | None,
+    private_metadata: str,
+    duration_minutes: int = DEFAULT_DURATION_MINUTES,
+    invitees: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The views.open payload of the scheduling form (the picker shows the viewer's zone)."""
+    """The views.open payload of the scheduling form (the picker shows the viewer's zone); a
+    duration the form does not offer leaves its usual one selected."""
     durations = [option(str(m), format_duration(m)) for m in DURATION_CHOICES]
+    chosen = duration_minutes if duration_minutes in DURATION_CHOICES else DEFAULT_DURATION_MINUTES
     recurrences = [option(value, label) for value, label in RECURRENCE_CHOICES]
     blocks: list[Block] = [
         InputBlock(
@@ -215,7 +239,7 @@ def render_schedule_modal(
             element=StaticSelectElement(
                 action_id=SCHEDULE_DURATION,
                 options=durations,
-                initial_option=durations[DURATION_CHOICES.index(DEFAULT_DURATION_MINUTES)],
+                initial_option=durations[DURATION_CHOICES.index(chosen)],
             ),
         ),
         InputBlock(
@@ -226,6 +250,7 @@ def render_schedule_modal(
             element=UserMultiSelectElement(
                 action_id=SCHEDULE_INVITEES,
                 placeholder=SCHEDULE_INVITEES_PLACEHOLDER,
+                initial_users=list(invitees[:MAX_INVITEES]) or None,
                 max_selected_items=MAX_INVITEES,
             ),
         ),

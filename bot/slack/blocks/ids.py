@@ -21,6 +21,9 @@ __all__ = [
     "MAPPINGS_PAGE",
     "MAPPINGS_PAGE_NEXT",
     "MAPPINGS_PAGE_PREV",
+    "READING",
+    "READING_FORM",
+    "READING_PREFIX",
     "SCHEDULE_DURATION",
     "SCHEDULE_INVITEES",
     "SCHEDULE_MODAL",
@@ -43,6 +46,13 @@ MAPPINGS_PAGE_NEXT: Final = "meet_mappings_page_next"
 MAPPINGS_PAGE: Final = re.compile(r"^meet_mappings_page_(prev|next)$")
 """Register with app.action(MAPPINGS_PAGE); the button's value is the page number to show.
 Two ids because Slack wants action_ids unique within a block."""
+
+READING_PREFIX: Final = "meet_reading_"
+READING: Final = re.compile(r"^meet_reading_\d$")
+"""One reading of an unclear time ("Tomorrow 09:00"): action_id READING_PREFIX + its index
+(unique within the block); the value is the whole request (blocks.answers.reading_value)."""
+READING_FORM: Final = "meet_reading_form"
+"""'Open the form' beside the readings; the value is the request that prefills the form."""
 
 SCHEDULE_MODAL: Final = "meet_schedule_modal"
 ADMIN_SETUP_MODAL: Final = "meet_admin_setup_modal"
