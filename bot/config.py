@@ -8,9 +8,23 @@ from typing import Annotated, Any, Final
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["BOT_SCOPES", "ConfigError", "Settings", "load_settings"]
 
 DEFAULT_HCM_BASE_URL: Final = "https://api-intl.meeting.huaweicloud.com"
+BOT_SCOPES: Final = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "users:read.email",
+    "im:write",
+    "channels:history",
+    "groups:history",
+    "calls:write",
+    "calls:read",
+)
+"""The bot scopes an OAuth install asks for by default (SLACK_SCOPES overrides): manifest.yml's
+`oauth_config.scopes.bot`, which tests/test_manifest.py keeps equal to this."""
 
 
 class ConfigError(Exception):
@@ -35,7 +49,19 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
     )
+    slack_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_CLIENT_ID", "slack_client_id")
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_SECRET", "slack_client_secret"),
+    )
+    slack_scopes: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=BOT_SCOPES, validation_alias=AliasChoices("SLACK_SCOPES", "slack_scopes")
+    )
     slack_api_url: str = "https://slack.com/api/"
+    public_url: str | None = None
+    """Where Slack reaches this server (https://meetbot.example.com): OAuth's redirect_uri."""
 
     hcm_base_url: str = DEFAULT_HCM_BASE_URL
     hcm_app_id: str | None = None
@@ -57,10 +83,10 @@ class Settings(BaseSettings):
 
     port: int = Field(default=3000, ge=0, le=65535, validation_alias=AliasChoices("PORT", "port"))
 
-    @field_validator("slack_api_url", "hcm_base_url")
+    @field_validator("slack_api_url", "hcm_base_url", "public_url")
     @classmethod
-    def _url_with_scheme(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _url_with_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
@@ -74,12 +100,35 @@ class Settings(BaseSettings):
             value = tuple(sorted({int(p) for p in parts}, reverse=True))
         return value
 
+    @field_validator("slack_scopes", mode="before")
+    @classmethod
+    def _scopes_csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(p.strip() for p in value.split(",") if p.strip())
+            if not value:
+                raise ValueError("must name at least one scope, e.g. commands,chat:write")
+        return value
+
     @field_validator("admins", mode="before")
     @classmethod
     def _admins_csv(cls, value: Any) -> Any:
         if isinstance(value, str):
             return frozenset(p.strip() for p in value.split(",") if p.strip())
         return value
+
+    @property
+    def oauth(self) -> bool:
+        """OAuth mode (install into any number of workspaces): SLACK_CLIENT_ID and
+        SLACK_CLIENT_SECRET are set. Otherwise one workspace, SLACK_BOT_TOKEN."""
+        return self.slack_client_id is not None or self.slack_client_secret is not None
+
+    def oauth_credentials(self) -> tuple[str, SecretStr, str]:
+        """OAuth mode's client ID, client secret and public URL; ConfigError naming the
+        first that is missing."""
+        self.require("slack_client_id", "slack_client_secret", "public_url")
+        if not (self.slack_client_id and self.slack_client_secret and self.public_url):
+            raise ConfigError("missing setting SLACK_CLIENT_ID")  # unreachable: required above
+        return self.slack_client_id, self.slack_client_secret, self.public_url
 
     def require(self, *names: str) -> None:
         """Fail with one line naming the first of `names` that is not set."""

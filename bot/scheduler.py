@@ -303,6 +303,7 @@ class Scheduler:
             # An earlier attempt began posting and never recorded the outcome.
             try:
                 found = await self._poster.find_due(
+                    team_id=meeting.team_id,
                     channel=channel,
                     delivery_id=delivery.id,
                     oldest=delivery.posting_at - LOOKUP_SLACK,

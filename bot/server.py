@@ -1,8 +1,9 @@
 """The composition root: builds the world from Settings and serves it over HTTP.
 
 One Starlette app: `POST /slack/events` (commands, interactivity, events; HTTP mode only,
-signed requests only), `GET /healthz`, `POST /hcm/events` (the vendor's meeting event push;
-404 unless MEETBOT_HCM_WEBHOOK_KEY). Bodies are capped before they are read.
+signed requests only), `GET /slack/install` and `GET /slack/oauth_redirect` (OAuth mode),
+`GET /healthz`, `POST /hcm/events` (the vendor's meeting event push; 404 unless
+MEETBOT_HCM_WEBHOOK_KEY). Bodies are capped before they are read.
 `meetbot serve` is its only caller besides the end-to-end tests.
 """
 
@@ -18,6 +19,9 @@ from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -44,7 +48,9 @@ from bot.slack.app import build_app
 from bot.slack.calls import SlackCalls
 from bot.slack.directory import SlackDirectory
 from bot.slack.http import SLACK_BODY_LIMIT, BoltApp, SlackEvents, socket_connection
+from bot.slack.installs import EncryptedInstallationStore, TeamTokens
 from bot.slack.notifier import Notifier, web_clients
+from bot.slack.oauth import ROTATE_MINUTES, build_oauth_flow, oauth_routes
 from bot.slack.poster import SlackPoster
 from bot.slack.priority import AckGate
 from storage.db import create_engine, session_factory, upgrade
@@ -77,6 +83,8 @@ class World:
     bolt: BoltApp
     scheduler: Scheduler
     repo: Repository
+    oauth: AsyncOAuthFlow | None = None
+    """OAuth mode's install flow (None with one SLACK_BOT_TOKEN)."""
 
 
 @asynccontextmanager
@@ -102,16 +110,18 @@ async def world(
         else load_or_create_key(settings.data_dir)
     )
     engine = create_engine(settings.database_url)
-    repo = Repository(session_factory(engine), SecretBox.from_keys(keys))
+    box = SecretBox.from_keys(keys)
+    repo = Repository(session_factory(engine), box)
     for team_id in await repo.all_workspaces_unreadable_keys():
         log.error(
             "workspace %s: its stored app key cannot be decrypted with MEETBOT_SECRET_KEY; "
             "an admin must enter it again (/meet admin setup)",
             team_id,
         )
+    tokens, oauth = _installations(settings, engine, box)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     async with (
-        web_clients(token, settings.slack_api_url) as clients,
+        web_clients(tokens or token, settings.slack_api_url) as clients,
         HuaweiMeetingClient(settings.hcm_base_url) as meetings,
     ):
         slack = clients.answers
@@ -126,6 +136,7 @@ async def world(
             client=slack,
             gate=gate,
             prepare_card=prepare_card,
+            tokens=tokens,
         )
         scheduler = Scheduler(
             settings,
@@ -139,10 +150,28 @@ async def world(
             scheduler.add_listener(_counting(metrics))
         scheduler.start()
         try:
-            yield World(settings, engine, service, bolt, scheduler, repo)
+            yield World(settings, engine, service, bolt, scheduler, repo, oauth)
         finally:
             scheduler.shutdown()
             await engine.dispose()
+
+
+def _installations(
+    settings: Settings, engine: AsyncEngine, box: SecretBox
+) -> tuple[TeamTokens | None, AsyncOAuthFlow | None]:
+    """OAuth mode's per-team tokens and install flow on our database; (None, None) when one
+    SLACK_BOT_TOKEN serves one workspace."""
+    if not settings.oauth:
+        return None, None
+    client_id, secret, _ = settings.oauth_credentials()
+    store = EncryptedInstallationStore(client_id=client_id, engine=engine, cipher=box)
+    rotator = AsyncTokenRotator(
+        client_id=client_id,
+        client_secret=secret.get_secret_value(),
+        client=AsyncWebClient(base_url=settings.slack_api_url, timeout=10),
+    )
+    tokens = TeamTokens(store, rotator=rotator, rotate_minutes=ROTATE_MINUTES)
+    return tokens, build_oauth_flow(settings, store=store, engine=engine)
 
 
 def _counting(metrics: Metrics) -> StatusListener:
@@ -250,11 +279,15 @@ def build_http_app(settings: Settings, *, socket_mode: bool = False) -> Starlett
             await state["world"].scheduler.apply_push(push)
         return Response(status_code=200)
 
+    if settings.oauth:
+        settings.oauth_credentials()  # fail at start, naming what is missing
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),
         Route("/hcm/events", hcm_events, methods=["POST"]),
     ]
+    if settings.oauth:
+        routes += oauth_routes(lambda: state["world"].oauth)
     if not socket_mode:
         settings.require("slack_signing_secret")
         events = SlackEvents(settings, lambda: state["world"].bolt, gate=gate, metrics=metrics)

@@ -12,10 +12,15 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     ForeignKeyConstraint,
     Index,
+    Integer,
+    String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -28,6 +33,10 @@ from typing_extensions import override
 from storage.vocabulary import OPEN_STATES, MappingMode, MeetingState
 
 __all__ = [
+    "SLACK_BOTS",
+    "SLACK_GRID_TEAMS",
+    "SLACK_INSTALLATIONS",
+    "SLACK_OAUTH_STATES",
     "AuditLog",
     "Delivery",
     "MappingMode",
@@ -251,3 +260,82 @@ class SeenKey(SQLModel, table=True):
     """What kind of identifier: 'slack.trigger', 'slack.action', 'slack.view', 'hcm.nonce'."""
     key: str = Field(primary_key=True)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- Slack installations (OAuth mode) -------------------------------------------------------
+# slack_sdk's SQLAlchemy installation and OAuth-state stores (bot/slack/installs.py) read and
+# write these three tables by the library's own names and columns; the library, not this
+# package, writes them, so their datetimes are naive UTC as it stores them. Token columns are
+# Text: they hold Fernet ciphertext (several times a token's length), never a token.
+_TOKEN = Text
+
+
+def _installation_columns(*extra: Column[Any]) -> list[Column[Any]]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
+        Column("bot_token", _TOKEN),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", _TOKEN),
+        Column("bot_token_expires_at", DateTime),
+        Column("is_enterprise_install", Boolean, nullable=False),
+        Column("installed_at", DateTime, nullable=False),
+        *extra,
+    ]
+
+
+SLACK_BOTS: Table = Table(
+    "slack_bots",
+    SQLModel.metadata,
+    *_installation_columns(),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+SLACK_INSTALLATIONS: Table = Table(
+    "slack_installations",
+    SQLModel.metadata,
+    *_installation_columns(
+        Column("enterprise_url", String(200)),
+        Column("user_id", String(32), nullable=False),
+        Column("user_token", _TOKEN),
+        Column("user_scopes", String(1000)),
+        Column("user_refresh_token", _TOKEN),
+        Column("user_token_expires_at", DateTime),
+        Column("incoming_webhook_url", Text),
+        Column("incoming_webhook_channel", String(200)),
+        Column("incoming_webhook_channel_id", String(200)),
+        Column("incoming_webhook_configuration_url", String(200)),
+        Column("token_type", String(32)),
+    ),
+    Index(
+        "slack_installations_idx",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "user_id",
+        "installed_at",
+    ),
+)
+SLACK_OAUTH_STATES: Table = Table(
+    "slack_oauth_states",
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)
+SLACK_GRID_TEAMS: Table = Table(
+    "slack_grid_teams",
+    SQLModel.metadata,
+    Column("client_id", String(32), primary_key=True),
+    Column("team_id", String(32), primary_key=True),
+    Column("enterprise_id", String(32), nullable=False),
+)
+"""Which Enterprise Grid organisation a workspace belongs to, for a team served by an
+org-wide install (whose bot row has no team): learnt from Slack's requests, so the scheduler,
+which knows only a meeting's team, finds the organisation's token."""

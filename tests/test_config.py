@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import BOT_SCOPES, ConfigError, Settings, load_settings
 
 
 def test_settings_read_design_names_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,3 +51,45 @@ def test_require_names_the_missing_variable() -> None:
     settings = Settings(slack_bot_token=None)
     with pytest.raises(ConfigError, match="missing setting SLACK_BOT_TOKEN"):
         settings.require("slack_bot_token")
+
+
+def test_oauth_mode_is_chosen_by_client_id_and_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-internal")
+    assert load_settings().oauth is False
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1111.2222")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret")
+    monkeypatch.setenv("MEETBOT_PUBLIC_URL", "https://meetbot.example.com")
+    settings = load_settings()
+    assert settings.oauth is True
+    client_id, secret, public_url = settings.oauth_credentials()
+    assert (client_id, secret.get_secret_value()) == ("1111.2222", "client-secret")
+    assert public_url == "https://meetbot.example.com"
+    assert settings.slack_scopes == BOT_SCOPES
+    assert "client-secret" not in repr(settings) + str(settings)
+
+
+def test_slack_scopes_read_as_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_SCOPES", "commands, chat:write,,users:read")
+    assert load_settings().slack_scopes == ("commands", "chat:write", "users:read")
+    monkeypatch.setenv("SLACK_SCOPES", " , ")
+    with pytest.raises(ConfigError, match="SLACK_SCOPES"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        pytest.param({"slack_client_id": "1.2"}, "SLACK_CLIENT_SECRET", id="no-secret"),
+        pytest.param({"slack_client_secret": "s"}, "SLACK_CLIENT_ID", id="no-client-id"),
+        pytest.param(
+            {"slack_client_id": "1.2", "slack_client_secret": "s"},
+            "MEETBOT_PUBLIC_URL",
+            id="no-public-url",
+        ),
+    ],
+)
+def test_half_an_oauth_setup_names_what_is_missing(given: dict[str, str], missing: str) -> None:
+    settings = Settings(**given)  # type: ignore[arg-type]
+    assert settings.oauth is True
+    with pytest.raises(ConfigError, match=f"missing setting {missing}$"):
+        settings.oauth_credentials()

@@ -17,6 +17,9 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.config import BOT_SCOPES, Settings
+from bot.slack.oauth import REDIRECT_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = Path(__file__).resolve().parent / "fixtures" / "slack-manifest.schema.json"
 HOST = "meetbot.example.com"
@@ -72,22 +75,11 @@ def test_meet_command_escapes_mentions(manifest: dict[str, Any]) -> None:
 
 
 def test_bot_scopes_are_exactly_what_meetbot_uses(manifest: dict[str, Any]) -> None:
+    """The manifest and OAuth mode's default SLACK_SCOPES ask for the same scopes."""
     scopes = manifest["oauth_config"]["scopes"]
     assert set(scopes) == {"bot"}
-    assert sorted(scopes["bot"]) == sorted(
-        [
-            "commands",
-            "chat:write",
-            "chat:write.public",
-            "users:read",
-            "users:read.email",
-            "im:write",
-            "channels:history",
-            "groups:history",
-            "calls:write",
-            "calls:read",
-        ]
-    )
+    assert sorted(scopes["bot"]) == sorted(BOT_SCOPES)
+    assert Settings().slack_scopes == BOT_SCOPES
 
 
 def test_interactivity_and_events_reach_the_bot(manifest: dict[str, Any]) -> None:
@@ -100,7 +92,10 @@ def test_interactivity_and_events_reach_the_bot(manifest: dict[str, Any]) -> Non
     assert settings["socket_mode_enabled"] is False
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
-    assert manifest["oauth_config"]["redirect_urls"] == [f"https://{HOST}/slack/oauth_redirect"]
+    assert manifest["oauth_config"]["redirect_urls"] == [f"https://{HOST}{REDIRECT_PATH}"]
+    assert {"app_uninstalled", "tokens_revoked"} <= set(
+        settings["event_subscriptions"]["bot_events"]
+    )
 
 
 def test_every_url_is_https_on_the_placeholder_host(manifest: dict[str, Any]) -> None:

@@ -165,7 +165,15 @@ class Admin:
         return AdminDone(f"The meeting-service app {app.app_id} accepts meetbot's signature.")
 
     async def record_event(self, *, team_id: str, event: str) -> None:
-        """Note a workspace-level Slack event (uninstall, revoked tokens) in the audit log."""
+        """The app was removed from a workspace (uninstalled, its bot token revoked): drop
+        every message still owed there, with the reason, and note it in the audit log."""
+        dropped = await self._repo.withdraw_team(
+            team_id=team_id, reason=f"the app was removed from the workspace ({event})"
+        )
         await self._repo.audit(
-            team_id=team_id, actor_slack_id="slack", action=event, target=team_id, detail={}
+            team_id=team_id,
+            actor_slack_id="slack",
+            action=event,
+            target=team_id,
+            detail={"dropped_messages": dropped},
         )

@@ -131,7 +131,8 @@ class MeetingService:
         )
 
     async def record_event(self, *, team_id: str, event: str) -> None:
-        """Note a workspace-level Slack event (uninstall, revoked tokens) in the audit log."""
+        """The app was removed from a workspace (uninstalled, bot token revoked): its owed
+        messages are dropped with the reason and the event is noted in the audit log."""
         await self._admin.record_event(team_id=team_id, event=event)
 
     # -- live status --

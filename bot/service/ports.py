@@ -107,10 +107,16 @@ class ChatPoster(Protocol):
         (pacing); the slot is used when the block exits."""
 
     async def find_due(
-        self, *, channel: str, delivery_id: int, oldest: datetime, thread: str | None = None
+        self,
+        *,
+        team_id: str,
+        channel: str,
+        delivery_id: int,
+        oldest: datetime,
+        thread: str | None = None,
     ) -> str | None:
-        """The message id of an earlier post of this delivery at or after `oldest`, if the
-        platform has one. Raises PostError."""
+        """The message id of an earlier post of this delivery at or after `oldest` in the
+        workspace `team_id`, if the platform has one. Raises PostError."""
 
     async def post_due(
         self,

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.service import MeetingService, StatusChange, StatusKind
 from bot.service.ports import MeetingRow, MeetingServiceError
 from bot.slack.blocks import format_meeting_id
+from bot.slack.installs import acting_for
 from bot.slack.notifier import Notifier
 from storage.vocabulary import MeetingState
 
@@ -102,10 +103,16 @@ class SlackCalls:
         instant one) gets its call now; a scheduled one only when it starts (`on_status`)."""
         if meeting.state is not MeetingState.LIVE:
             return meeting
-        return await self._add(meeting, started=meeting.started_at or meeting.start_at)
+        with acting_for(meeting.team_id):
+            return await self._add(meeting, started=meeting.started_at or meeting.start_at)
 
     async def on_status(self, change: StatusChange) -> None:
-        """Scheduler listener: follow starts, participant changes and ends."""
+        """Scheduler listener: follow starts, participant changes and ends (with the token
+        of the meeting's team)."""
+        with acting_for(change.meeting.team_id):
+            await self._follow(change)
+
+    async def _follow(self, change: StatusChange) -> None:
         meeting = change.meeting
         match change.kind:
             case StatusKind.STARTED | StatusKind.PARTICIPANTS:

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import Profile
+from bot.slack.installs import acting_for
 
 __all__ = ["SlackDirectory", "profile_from_user"]
 
@@ -64,7 +65,7 @@ class SlackDirectory:
         future: asyncio.Future[Profile | None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            found = await self._lookup(user_id)
+            found = await self._lookup(team_id, user_id)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters re-raise it themselves
@@ -79,9 +80,10 @@ class SlackDirectory:
             self._cache.popitem(last=False)
         return found
 
-    async def _lookup(self, user_id: str) -> Profile | None:
+    async def _lookup(self, team_id: str, user_id: str) -> Profile | None:
         try:
-            response = await self._client.users_info(user=user_id)
+            with acting_for(team_id):
+                response = await self._client.users_info(user=user_id)
         except SlackApiError as exc:
             if exc.response.get("error") in {"user_not_found", "user_not_visible"}:
                 return None

@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.service.ports import MeetingRow
 from bot.slack import blocks
 from bot.slack.blocks import CardState, CardView
+from bot.slack.installs import TeamTokens, TeamWebClient, acting_for
 
 __all__ = [
     "NOT_IN_CHANNEL",
@@ -58,13 +59,14 @@ def is_slack_response_url(url: str, *, api_url: str) -> bool:
 
 
 def web_client(
-    token: str,
+    token: str | TeamTokens,
     base_url: str,
     *,
     session: aiohttp.ClientSession | None = None,
     retry_connection_errors: bool = True,
 ) -> AsyncWebClient:
-    """The Web API client: waits out 429s and retries dropped connections.
+    """The Web API client: waits out 429s and retries dropped connections. With one `token`
+    it calls as that workspace; with `TeamTokens` (OAuth mode) as the team it acts for.
 
     Pass a long-lived `session`: without one slack_sdk opens a new connection per call.
     `retry_connection_errors=False` is for the scheduler's posts (bot.slack.poster): a post
@@ -74,9 +76,15 @@ def web_client(
     handlers: list[Any] = [AsyncRateLimitErrorRetryHandler(max_retry_count=5)]
     if retry_connection_errors:
         handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=2))
-    return AsyncWebClient(
-        token=token, base_url=base_url, session=session, timeout=10, retry_handlers=handlers
-    )
+    options: dict[str, Any] = {
+        "base_url": base_url,
+        "session": session,
+        "timeout": 10,
+        "retry_handlers": handlers,
+    }
+    if isinstance(token, TeamTokens):
+        return TeamWebClient(token, **options)
+    return AsyncWebClient(token=token, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +98,7 @@ class WebClients:
 
 
 @asynccontextmanager
-async def web_clients(token: str, base_url: str) -> AsyncIterator[WebClients]:
+async def web_clients(token: str | TeamTokens, base_url: str) -> AsyncIterator[WebClients]:
     """Open the process's HTTP session to Slack and its two clients; close it on exit."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
         yield WebClients(
@@ -145,17 +153,18 @@ class Notifier:
         channel = meeting.channel_id
         if not channel:
             return None
-        if self._prepare_card is not None:
-            meeting = await self._prepare_card(meeting)
-        message = blocks.render_card(card_view(meeting))
-        try:
-            response = await self._client.chat_postMessage(
-                channel=channel, unfurl_links=False, **message
-            )
-        except SlackApiError as exc:
-            if exc.response.get("error") in NOT_IN_CHANNEL:
-                return None
-            raise
+        with acting_for(meeting.team_id):
+            if self._prepare_card is not None:
+                meeting = await self._prepare_card(meeting)
+            message = blocks.render_card(card_view(meeting))
+            try:
+                response = await self._client.chat_postMessage(
+                    channel=channel, unfurl_links=False, **message
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") in NOT_IN_CHANNEL:
+                    return None
+                raise
         return str(response["ts"])
 
     async def update_card(self, meeting: MeetingRow, *, cancelled_by: str | None = None) -> None:
@@ -163,7 +172,10 @@ class Notifier:
         if not meeting.message_ts or not meeting.channel_id:
             return
         message = blocks.render_card(card_view(meeting, cancelled_by=cancelled_by))
-        await self._client.chat_update(channel=meeting.channel_id, ts=meeting.message_ts, **message)
+        with acting_for(meeting.team_id):
+            await self._client.chat_update(
+                channel=meeting.channel_id, ts=meeting.message_ts, **message
+            )
 
     async def ephemeral(self, *, channel_id: str, user_id: str, message: dict[str, Any]) -> None:
         """A message only `user_id` sees, in `channel_id`."""

@@ -32,6 +32,7 @@ from bot.service.ports import (
     PostUnknownError,
 )
 from bot.slack import blocks
+from bot.slack.installs import acting_for
 from bot.slack.notifier import NOT_IN_CHANNEL, CardHook, Notifier, card_view
 
 __all__ = [
@@ -158,13 +159,14 @@ class SlackPoster:
         message = render_delivery(delivery, meeting, now)
         extra: dict[str, Any] = {"thread_ts": thread} if thread else {}
         try:
-            response = await self._client.chat_postMessage(
-                channel=channel,
-                unfurl_links=False,
-                metadata=delivery_metadata(delivery.id),
-                **extra,
-                **message,
-            )
+            with acting_for(meeting.team_id):
+                response = await self._client.chat_postMessage(
+                    channel=channel,
+                    unfurl_links=False,
+                    metadata=delivery_metadata(delivery.id),
+                    **extra,
+                    **message,
+                )
         except SlackApiError as exc:
             # Slack answered, so nothing was posted.
             if exc.response.get("error") in NOT_IN_CHANNEL:
@@ -175,7 +177,13 @@ class SlackPoster:
         return str(response["ts"])
 
     async def find_due(
-        self, *, channel: str, delivery_id: int, oldest: datetime, thread: str | None = None
+        self,
+        *,
+        team_id: str,
+        channel: str,
+        delivery_id: int,
+        oldest: datetime,
+        thread: str | None = None,
     ) -> str | None:
         """The ts of an earlier post of this delivery at or after `oldest`, if Slack has one.
 
@@ -183,9 +191,10 @@ class SlackPoster:
         conversations.history; both carry metadata only with include_all_metadata.
         """
         try:
-            return await self._find(
-                channel=channel, delivery_id=delivery_id, oldest=oldest, thread_ts=thread
-            )
+            with acting_for(team_id):
+                return await self._find(
+                    channel=channel, delivery_id=delivery_id, oldest=oldest, thread_ts=thread
+                )
         except SlackApiError as exc:
             raise PostRefusedError(_code(exc)) from exc
         except aiohttp.ClientError as exc:

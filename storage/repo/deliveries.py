@@ -295,6 +295,26 @@ class DeliveryQueries(RepositoryBase):
             )
             return (await session.exec(stmt)).rowcount == 1
 
+    async def withdraw_team(self, *, team_id: str, reason: str) -> int:
+        """Withdraw every unsent message the workspace is owed, recording why (the app was
+        uninstalled from it); how many. A post already under way may still finish."""
+        async with self._tx() as session:
+            stmt = (
+                update(Delivery)
+                .where(
+                    col(Delivery.team_id) == team_id,
+                    col(Delivery.sent_at).is_(None),
+                    col(Delivery.withdrawn_at).is_(None),
+                )
+                .values(
+                    withdrawn_at=self._clock(),
+                    claimed_until=None,
+                    last_error=reason[:LAST_ERROR_MAX],
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return (await session.exec(stmt)).rowcount
+
     async def mark_sent(
         self, *, team_id: str, delivery_id: int, worker_id: str, slack_ts: str, sent_at: datetime
     ) -> bool:

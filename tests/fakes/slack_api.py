@@ -77,6 +77,8 @@ class Call:
     args: dict[str, Any]
     at: float
     wall: float = field(default_factory=time.time)
+    token: str | None = None
+    """The bearer token the call carried (None for response_url posts)."""
 
 
 def _world(clock: Callable[[], float], app: OAuthApp) -> Workspace:
@@ -293,9 +295,9 @@ class FakeSlack:
                     )
                 self._changed.wait(left)
 
-    def _record(self, method: str, args: dict[str, Any]) -> None:
+    def _record(self, method: str, args: dict[str, Any], token: str | None = None) -> None:
         with self._changed:
-            self.calls.append(Call(method, args, time.monotonic()))
+            self.calls.append(Call(method, args, time.monotonic(), token=token))
             self._changed.notify_all()
 
 
@@ -325,7 +327,7 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
             return JSONResponse({"ok": False, "error": "invalid_json"}, status_code=400)
         if await state._wait_hold(method, "before"):
             return JSONResponse({"ok": False, "error": "dropped"}, status_code=503)
-        state._record(method, args)
+        state._record(method, args, token)
         left = state.rate_limit.get(method, 0)
         if left:
             state.rate_limit[method] = left - 1

@@ -203,3 +203,27 @@ async def test_schema_refuses_a_delivery_for_another_workspaces_meeting(
             await conn.execute(insert, {"team": "TB", "meeting": a.id, "at": at})
     async with engine.begin() as conn:
         await conn.execute(insert, {"team": "TA", "meeting": a.id, "at": at})
+
+
+async def test_withdraw_team_drops_only_that_workspaces_unsent_messages(repo: Repository) -> None:
+    gone = await add(repo, team_id="T1")
+    kept = await add(repo, team_id="T2")
+    [first] = await repo.claim_due(
+        now=T0 - timedelta(minutes=10), worker_id="w", lease_seconds=30, limit=1
+    )
+    sent = first.delivery.team_id == "T1"
+    await repo.mark_sent(
+        team_id=first.delivery.team_id,
+        delivery_id=first.delivery.id,
+        worker_id="w",
+        slack_ts="1.1",
+        sent_at=T0,
+    )
+    assert await repo.withdraw_team(team_id="T1", reason="uninstalled") == (1 if sent else 2)
+    dropped = await repo.deliveries(team_id="T1", meeting_id=gone.id)
+    assert all(d.withdrawn_at is not None for d in dropped if d.sent_at is None)
+    assert {d.last_error for d in dropped if d.sent_at is None} == {"uninstalled"}
+    assert all(
+        d.withdrawn_at is None for d in await repo.deliveries(team_id="T2", meeting_id=kept.id)
+    )
+    assert await repo.withdraw_team(team_id="T1", reason="again") == 0
