@@ -68,8 +68,14 @@ class Presenter:
         *,
         reply: Reply,
         trigger_id: str | None = None,
+        response_url: str = "",
     ) -> None:
-        """Deliver `outcome` to the user who asked (privately) or to the channel (cards)."""
+        """Deliver `outcome` to the user who asked (privately) or to the channel (cards).
+
+        `response_url`: the command's, kept in a modal's private_metadata so the form's
+        answer reaches the organizer privately however the conversation treats the bot.
+        """
+        origin = blocks.origin_metadata(blocks.ModalOrigin(invocation.channel_id, response_url))
         match outcome:
             case Created():
                 await self._created(outcome, reply)
@@ -110,7 +116,7 @@ class Presenter:
                 await reply(blocks.render_done(text, user_id=user_id))
             case OpenSchedule(topic=topic):
                 view = blocks.render_schedule_modal(
-                    topic=topic, initial_epoch=None, private_metadata=invocation.channel_id
+                    topic=topic, initial_epoch=None, private_metadata=origin
                 )
                 await self._open(trigger_id, view, reply)
             case OpenAdminSetup():
@@ -119,7 +125,7 @@ class Presenter:
                     app_id=current.app_id,
                     corp_id=current.corp_id,
                     mode=current.mapping_mode,
-                    private_metadata=invocation.channel_id,
+                    private_metadata=origin,
                     key_unreadable=current.key_unreadable,
                 )
                 await self._open(trigger_id, view, reply)
@@ -131,26 +137,28 @@ class Presenter:
         await self._client.views_open(trigger_id=trigger_id, view=view)
 
     async def _created(self, outcome: Created, reply: Reply) -> None:
+        """The card where the bot can post (else privately to the organizer, with how to add
+        the bot), each invitee's DM, and the host details privately to the organizer. One
+        failing step never keeps the others from happening."""
         meeting = outcome.meeting
         card = card_view(meeting)
-        failed = False
+        private: list[Message] = []
         try:
             ts = await self._notifier.post_card(meeting)
         except SlackApiError:
             # The meeting exists; the card-repair job posts it once Slack answers again.
             log.exception("posting the card of meeting %s failed", meeting.id)
-            ts, failed = None, True
-            await reply(blocks.render_working(CARD_WILL_FOLLOW))
-        if ts is not None and meeting.channel_id:
-            await self._service.card_posted(
-                meeting, channel_id=meeting.channel_id, message_ts=ts, card_state=meeting.state
-            )
-        elif not failed:
-            # Not a channel the bot can post in (private, DM): show the card to the organizer.
-            await self._service.card_unpostable(meeting)
-            await reply(blocks.render_card(card))
-        if outcome.host_url:
-            await reply(blocks.render_host_details(card, outcome.host_url, outcome.host_password))
+            private.append(blocks.render_working(CARD_WILL_FOLLOW))
+        else:
+            if ts is not None and meeting.channel_id:
+                await self._service.card_posted(
+                    meeting, channel_id=meeting.channel_id, message_ts=ts, card_state=meeting.state
+                )
+            else:
+                # Not a conversation the bot can post in: the card goes to the organizer, and
+                # its reminders and notices by DM (bot.service.status.delivery_fate).
+                await self._service.card_unpostable(meeting)
+                private.append(blocks.render_private_card(card))
         for invitee in outcome.invitees:
             try:
                 await self._notifier.direct(
@@ -158,3 +166,9 @@ class Presenter:
                 )
             except SlackApiError:
                 log.warning("could not send the invitation to %s", invitee.user_id)
+        if outcome.host_url:
+            private.append(
+                blocks.render_host_details(card, outcome.host_url, outcome.host_password)
+            )
+        for message in private:
+            await reply(message)

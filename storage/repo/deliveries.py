@@ -43,6 +43,7 @@ say whether its writes counted. It may never assume a delivery is unposted just 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -106,13 +107,15 @@ def _posted_by(worker_id: str, slack_ts: str, row: _SentFacts | None) -> bool:
 def insert_new_deliveries(
     session: AsyncSession, team_id: str, meeting_id: int, deliveries: Sequence[NewDelivery]
 ) -> postgresql.Insert | sqlite.Insert:
-    """INSERT of `deliveries` for a meeting that skips any already owed (same occurrence, kind)."""
+    """INSERT of `deliveries` for a meeting that skips any already owed (same occurrence, kind,
+    recipient)."""
     rows = [
         {
             "team_id": team_id,
             "meeting_id": meeting_id,
             "occurrence": d.occurrence,
             "kind": d.kind,
+            "recipient": d.recipient,
             "due_at": d.due_at,
             "attempts": 0,
             "payload": None if d.payload is None else dumps(d.payload),
@@ -122,7 +125,9 @@ def insert_new_deliveries(
     return (
         insert_for(session, Delivery)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["team_id", "meeting_id", "occurrence", "kind"])
+        .on_conflict_do_nothing(
+            index_elements=["team_id", "meeting_id", "occurrence", "kind", "recipient"]
+        )
     )
 
 
@@ -294,6 +299,55 @@ class DeliveryQueries(RepositoryBase):
                 .execution_options(synchronize_session=False)
             )
             return (await session.exec(stmt)).rowcount == 1
+
+    async def redirect_delivery(
+        self,
+        *,
+        team_id: str,
+        delivery_id: int,
+        worker_id: str,
+        recipients: Sequence[str],
+        reason: str,
+    ) -> bool:
+        """Hand a claimed conversation delivery over to `recipients`, one new row each (same
+        occurrence, kind, due time and payload), and withdraw it with `reason`, in one
+        transaction. False (nothing changed) if the claim is no longer `worker_id`'s."""
+        async with self._tx() as session:
+            row = (
+                await session.exec(
+                    select(Delivery).where(
+                        *_held_by(team_id, delivery_id, worker_id),
+                        col(Delivery.withdrawn_at).is_(None),
+                        col(Delivery.recipient) == "",
+                    )
+                )
+            ).one_or_none()
+            if row is None:
+                return False
+            stmt = (
+                update(Delivery)
+                .where(
+                    *_held_by(team_id, delivery_id, worker_id),
+                    col(Delivery.withdrawn_at).is_(None),
+                )
+                .values(
+                    withdrawn_at=self._clock(),
+                    claimed_until=None,
+                    last_error=reason[:LAST_ERROR_MAX],
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if (await session.exec(stmt)).rowcount != 1:
+                return False
+            payload = None if row.payload is None else json.loads(row.payload)
+            owed = [
+                NewDelivery(row.occurrence, row.kind, row.due_at, payload, recipient=r)
+                for r in dict.fromkeys(recipients)
+                if r
+            ]
+            if owed:
+                await session.exec(insert_new_deliveries(session, team_id, row.meeting_id, owed))
+            return True
 
     async def mark_sent(
         self, *, team_id: str, delivery_id: int, worker_id: str, slack_ts: str, sent_at: datetime
