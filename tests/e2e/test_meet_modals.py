@@ -7,19 +7,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.slack import blocks
-from tests.e2e.conftest import ADA, ALICE, APP_ID, APP_KEY, Harness
+from tests.e2e.conftest import ADA, APP_ID, APP_KEY, Harness
 from tests.e2e.inside import REPAIR_JOB
 
 
 def schedule_view(
-    *, topic: str, start: datetime, duration: str = "45", invitees: tuple[str, ...] = ()
+    *,
+    topic: str,
+    start: datetime,
+    duration: str = "45",
+    invitees: tuple[str, ...] = (),
+    private_metadata: str = "",
 ) -> dict[str, Any]:
     def value(block_id: str, element: dict[str, Any]) -> dict[str, Any]:
         return {block_id: {block_id: element}}
 
     return {
         "callback_id": blocks.SCHEDULE_MODAL,
-        "private_metadata": "C1",
+        "private_metadata": private_metadata,
         "state": {
             "values": {
                 **value(blocks.SCHEDULE_TOPIC, {"type": "plain_text_input", "value": topic}),
@@ -47,14 +52,19 @@ def schedule_view(
 def test_schedule_command_opens_the_modal_and_its_submission_creates_the_meeting(
     harness: Harness,
 ) -> None:
-    harness.command("schedule")
+    _, rid = harness.command("schedule")
     opened = harness.slack.wait_for("views.open")[0].args
     assert opened["view"]["callback_id"] == blocks.SCHEDULE_MODAL
     assert opened["trigger_id"] == "trigger-r1"
 
     start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
     response = harness.submit_view(
-        schedule_view(topic="Board <prep>", start=start, invitees=("UBOB",))
+        schedule_view(
+            topic="Board <prep>",
+            start=start,
+            invitees=("UBOB",),
+            private_metadata=opened["view"]["private_metadata"],
+        )
     )
     assert response.status_code == 200
     assert response.content in (b"", b"{}")  # accepted: the modal closes
@@ -66,8 +76,10 @@ def test_schedule_command_opens_the_modal_and_its_submission_creates_the_meeting
     assert meeting["attendees"] == ["bob@example.com"]
     card = next(p.args for p in posts if p.args["channel"] == "C1")
     assert "Board &lt;prep&gt;" in json.dumps(card)
-    host = harness.slack.wait_for("chat.postEphemeral")[0].args
-    assert host["user"] == ALICE.id
+    # The host details reach the organizer through the command's response_url, carried
+    # in the modal's private_metadata.
+    assert "Host details" in harness.reply_text(rid)
+    assert harness.slack.calls_to("chat.postEphemeral") == []
 
 
 def test_modal_with_a_past_time_shows_the_error_in_the_form(harness: Harness) -> None:
@@ -100,7 +112,7 @@ def test_admin_setup_checks_the_app_before_saving_it(harness: Harness) -> None:
 
         return {
             "callback_id": blocks.ADMIN_SETUP_MODAL,
-            "private_metadata": "C1",
+            "private_metadata": metadata,
             "state": {
                 "values": {
                     **text(blocks.ADMIN_APP_ID, APP_ID),
@@ -116,17 +128,17 @@ def test_admin_setup_checks_the_app_before_saving_it(harness: Harness) -> None:
             },
         }
 
-    harness.command("admin setup", user=ADA)
-    assert harness.slack.wait_for("views.open")[0].args["view"]["callback_id"] == (
-        blocks.ADMIN_SETUP_MODAL
-    )
+    _, rid = harness.command("admin setup", user=ADA)
+    opened = harness.slack.wait_for("views.open")[0].args["view"]
+    assert opened["callback_id"] == blocks.ADMIN_SETUP_MODAL
+    metadata = opened["private_metadata"]
     harness.submit_view(setup_view("wrong-key"), user=ADA)
-    refused = harness.slack.wait_for("chat.postEphemeral")[0].args
+    refused = harness.replies(rid)[0].args
     assert "app" in json.dumps(refused).lower()
     assert "wrong-key" not in json.dumps([c.args for c in harness.slack.calls])
 
     harness.submit_view(setup_view(APP_KEY), user=ADA)
-    saved = harness.slack.wait_for("chat.postEphemeral", count=2)[1].args
+    saved = harness.replies(rid, count=2)[1].args
     assert "Saved" in json.dumps(saved)
     _, rid = harness.command("whoami")
     assert "T1-UALICE" in harness.reply_text(rid)
