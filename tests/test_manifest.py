@@ -82,8 +82,13 @@ def test_bot_scopes_are_exactly_what_meetbot_uses(manifest: dict[str, Any]) -> N
             "users:read",
             "users:read.email",
             "im:write",
+            "channels:read",
+            "groups:read",
+            "im:read",
+            "channels:join",
             "channels:history",
             "groups:history",
+            "im:history",
             "calls:write",
             "calls:read",
         ]

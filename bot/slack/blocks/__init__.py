@@ -47,6 +47,7 @@ from bot.slack.blocks.common import (
 )
 from bot.slack.blocks.forms import (
     DURATION_CHOICES,
+    PRIVATE_METADATA_MAX,
     RECURRENCE_CHOICES,
     AdminSetupForm,
     ModalOrigin,
@@ -93,6 +94,7 @@ __all__ = [
     "MAPPINGS_PAGE_NEXT",
     "MAPPINGS_PAGE_PREV",
     "MAPPING_MODES",
+    "PRIVATE_METADATA_MAX",
     "RECURRENCE_CHOICES",
     "SCHEDULE_DURATION",
     "SCHEDULE_INVITEES",
