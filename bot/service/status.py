@@ -166,12 +166,13 @@ def occurrence_over(meeting: MeetingRow, occurrence: datetime, now: datetime) ->
 
 
 def superseded(deliveries: Sequence[DeliveryRow]) -> set[int]:
-    """Ids of reminders made pointless by a later reminder of the same occurrence that is
-    due as well (the bot was down across both): only the latest goes out, late."""
-    latest: dict[tuple[str, int, datetime], DeliveryRow] = {}
+    """Ids of reminders made pointless by a later reminder of the same occurrence (for the
+    same recipient) that is due as well (the bot was down across both): only the latest goes
+    out, late."""
+    latest: dict[tuple[str, int, datetime, str], DeliveryRow] = {}
     for d in deliveries:
         if d.kind.startswith(REMINDER_PREFIX):
-            key = (d.team_id, d.meeting_id, d.occurrence)
+            key = (d.team_id, d.meeting_id, d.occurrence, d.recipient)
             if key not in latest or d.due_at > latest[key].due_at:
                 latest[key] = d
     keep = {d.id for d in latest.values()}

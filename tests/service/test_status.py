@@ -400,6 +400,15 @@ def test_delivery_fate(owed: DeliveryRow, row: MeetingRow, now: datetime, expect
             id="same-meeting-id-in-another-workspace-is-another-meeting",
         ),
         pytest.param(
+            [
+                delivery(id=1, recipient="UALICE"),
+                delivery(id=2, recipient="UBOB"),
+                delivery(id=3, recipient="UBOB", kind="reminder:0", due_at=T0),
+            ],
+            {2},
+            id="each-persons-latest-reminder-goes-out-to-them",
+        ),
+        pytest.param(
             [delivery(id=1), delivery(id=2, kind="started", due_at=at(1))],
             set(),
             id="a-started-reply-never-supersedes-a-reminder",
