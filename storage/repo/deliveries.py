@@ -3,8 +3,14 @@
 
 The contract, which bot/scheduler.py and the Slack poster build on:
 
-- Owed once. A delivery is unique per (workspace, meeting, occurrence, kind); enqueueing one
-  already owed adds nothing, so replicas that see the same change owe one message.
+- Owed once. A delivery is unique per (workspace, meeting, occurrence, kind, recipient);
+  enqueueing one already owed adds nothing, so replicas that see the same change owe one
+  message. `recipient` is '' for a post in the meeting's conversation, else the user the
+  message goes to by the app's DM.
+- Handed to people. A conversation delivery the conversation cannot take (the card was shown
+  privately, Slack refused the channel) is withdrawn with its reason and replaced, in the same
+  transaction and under the same claim, by one delivery per person (`redirect_delivery`; same
+  occurrence, kind, due time and payload). Done once: a second attempt finds it withdrawn.
 - Claim and lease. `claim_due` leases due, unsent, unwithdrawn rows to one worker:
   `claimed_by` names it, `claimed_until` = now + lease, `attempts` counts up. A row is free
   when nobody holds it or its lease has run out (its worker died or stalled mid-post). On
@@ -32,6 +38,19 @@ The contract, which bot/scheduler.py and the Slack poster build on:
   not post (`withdraw_delivery`, with the reason); a cancelled meeting withdraws every unsent
   one (`withdraw_unsent`, `withdraw_pending`) and an occurrence that is over its unsent
   reminders (`transition_meeting`, storage/repo/meetings.py).
+
+Bounded: every owed message ends sent or withdrawn with a recorded reason (`last_error`),
+never retried forever. The scheduler (bot/scheduler.py, bot/service) withdraws one
+- when its occurrence is over or the meeting cancelled (reminders): "its meeting is over";
+- at its first claim more than LATE_AFTER (1 hour) past its due time: "late: …";
+- after MAX_ATTEMPTS (12) failed claims — posts refused, look-ups failing, DMs that cannot be
+  opened, a card it waits for that never came; with the backoff (2 s doubling, at most 5 min)
+  that is about 25 minutes: "gave up after N attempts: <last error>";
+- at once when the person cannot be messaged at all ("cannot DM: …") or, for the
+  conversation, when it hands the message to people (above).
+So, while a scheduler runs, a message is settled at the latest about an hour after its due
+time (a reminder also once its occurrence ends). A row dropped after a post of unknown
+outcome (`posting_at` set) may have been posted once; it is never posted twice.
 
 What a replica may assume: until the `claimed_until` its claim or renewal returned, no other
 worker can claim the row, so a post that ends before then (minus a margin for clock skew

@@ -48,7 +48,6 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.inside import POLL_JOB, TICK_JOB
 from tests.fakes.asgi_server import serve_asgi
-from tests.fakes.sandbox import frozen_clock
 from tests.fakes.slack_api import FakeSlack, build_fake_slack_app, slash_command_body
 
 ALICE_DM = "DUALICE"
@@ -125,9 +124,11 @@ def world(
     slack.add_users(ALICE, BOB, CHEN, ADA, BOT_USER)
     with (
         database_on(request.param, directory) as database,
-        serve_sandbox(clock=frozen_clock()) as sandbox,
+        serve_sandbox() as sandbox,
         serve_asgi(build_fake_slack_app(slack)) as slack_url,
-        running_bot(sandbox, (slack, slack_url), database.url, directory) as bot,
+        running_bot(
+            sandbox, (slack, slack_url), database.url, directory, status_poll_seconds=1
+        ) as bot,
     ):
         engine = create_sync_engine(sync_url(database.url))
         try:
@@ -340,7 +341,7 @@ def assert_owed_messages(world: World, place: Place, topic: str) -> None:
     owed(world, meeting_id, "started")
     sandbox.end(conference_id)
     owed(world, meeting_id, "ended")
-    # Whatever later polls could enqueue again, a tick after them would have posted.
+    # Whatever a later poll could enqueue again, a tick after it would have posted.
     world.bot.harness.inside.wait_runs(POLL_JOB, 2)
     after_ticks(world)
     targets = [place.channel] if place.postable else [ALICE_DM, BOB_DM]
