@@ -79,7 +79,8 @@ def test_origin_too_long_for_slack_keeps_the_channel_only() -> None:
 @pytest.mark.parametrize(
     ("metadata", "expected"),
     [
-        pytest.param("C1", ModalOrigin(), id="not-json"),
+        pytest.param("C1", ModalOrigin("C1"), id="a-form-opened-before-the-json-origin"),
+        pytest.param("C1 x", ModalOrigin(), id="not-json"),
         pytest.param("[1, 2]", ModalOrigin(), id="not-an-object"),
         pytest.param(json.dumps({"c": 5, "r": ["x"]}), ModalOrigin(), id="wrong-types"),
         pytest.param(

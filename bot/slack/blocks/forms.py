@@ -202,6 +202,8 @@ def read_origin(text: str) -> ModalOrigin:
     response_url is still checked before use (bot.slack.notifier.is_slack_response_url)."""
     if len(text) > PRIVATE_METADATA_MAX:
         return ModalOrigin()
+    if _CONVERSATION_ID.fullmatch(text):
+        return ModalOrigin(text)  # a form opened before the origin became JSON: its channel
     try:
         data = json.loads(text)
     except ValueError:
