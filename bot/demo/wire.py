@@ -6,6 +6,8 @@ reads a modal's inputs into `state.values`. Used by the demo's emulator and by t
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import secrets
@@ -21,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 __all__ = [
     "REQUIRED_FIELD",
     "SlackUser",
+    "api_request",
     "block_actions_payload",
     "encode_typed",
     "epoch_from_local",
@@ -337,3 +340,26 @@ def parse_api_args(body: bytes, content_type: str, query: Mapping[str, str]) -> 
         if isinstance(value, str) and value[:1] in "[{":
             args[key] = json.loads(value)
     return args
+
+
+def api_request(
+    body: bytes, content_type: str, query: Mapping[str, str], authorization: str
+) -> tuple[dict[str, Any], str | None]:
+    """A Web API request's (arguments, bearer token). The token comes from `Authorization:
+    Bearer` or a `token` argument; HTTP Basic carries an OAuth client's id and secret, which
+    become the `client_id` and `client_secret` arguments (as Slack reads either).
+
+    ValueError when the JSON (the body's or a field's) is malformed.
+    """
+    args = parse_api_args(body, content_type, query)
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            client_id, _, secret = base64.b64decode(credentials).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ValueError("malformed Basic credentials") from exc
+        args.setdefault("client_id", urllib.parse.unquote(client_id))
+        args.setdefault("client_secret", urllib.parse.unquote(secret))
+    token = credentials.strip() if scheme.lower() == "bearer" else None
+    from_args = args.pop("token", None)
+    return args, token or (str(from_args) if from_args else None)

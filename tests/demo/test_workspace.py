@@ -6,27 +6,17 @@ from typing import Any
 
 import pytest
 
-from bot.demo.workspace import BOT, GENERAL, RANDOM, WebApi, Workspace
+from bot.demo.workspace import BOT, GENERAL, LEADS, RANDOM, TEAM_ID, WebApi, Workspace
+from tests.demo.clock import Clock
 
 TOKEN = "xoxb-demo"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_900_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 def api(clock: Clock) -> WebApi:
-    return WebApi(Workspace.demo(clock), token=TOKEN, public_url="http://127.0.0.1:1")
+    ws = Workspace.demo(clock)
+    ws.install(TEAM_ID, installer="UANA", token=TOKEN)
+    return WebApi(ws, public_url="http://127.0.0.1:1")
 
 
 def call(api: WebApi, method: str, **args: Any) -> dict[str, Any]:
@@ -117,8 +107,9 @@ def test_ephemeral_messages_are_private_and_cannot_be_updated(api: WebApi) -> No
     )
 
 
-def test_the_bot_must_be_in_the_channel(api: WebApi) -> None:
-    assert call(api, "chat.postMessage", channel=RANDOM, text="hi")["error"] == "not_in_channel"
+def test_the_bot_must_be_in_the_channel_unless_it_is_public(api: WebApi) -> None:
+    assert call(api, "chat.postMessage", channel=RANDOM, text="hi")["ok"]  # chat:write.public
+    assert call(api, "chat.postMessage", channel=LEADS, text="hi")["error"] == "channel_not_found"
     assert call(api, "chat.postMessage", channel="C404", text="hi")["error"] == "channel_not_found"
     assert call(api, "chat.postMessage", channel=GENERAL)["error"] == "no_text"
 
@@ -138,7 +129,10 @@ def test_a_trigger_opens_one_modal_within_three_seconds(api: WebApi, clock: Cloc
     opened = call(api, "views.open", trigger_id=trigger, view=view)
     assert opened["ok"]
     assert api.ws.top_modal("UANA") is not None
-    assert call(api, "views.open", trigger_id=trigger, view=view)["error"] == "invalid_trigger_id"
+    assert call(api, "views.open", trigger_id=trigger, view=view)["error"] == (
+        "exchanged_trigger_id"
+    )
+    assert call(api, "views.open", trigger_id="1.2.x", view=view)["error"] == "invalid_trigger_id"
     late = api.ws.issue_trigger("UANA")
     clock.now += 3.5
     assert call(api, "views.open", trigger_id=late, view=view)["error"] == "expired_trigger_id"

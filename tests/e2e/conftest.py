@@ -46,6 +46,8 @@ ADA = SlackUser("UADA", "T1", "Ada", tz="America/New_York", email="ada@example.c
 NOMAIL = SlackUser("UNOMAIL", "T1", "Nomail", tz="UTC")
 ZED = SlackUser("UZED", "T2", "Zed", tz="Asia/Tokyo", email="zed@t2.example")
 BOT_USER = SlackUser("UBOTTY", "T1", "Botty", is_bot=True)
+CHANNELS = ("C0", "C2", "C3", "CBUSY", "CQUIET", "C9MEET")
+"""Besides #general (C1): the channels the tests post in."""
 
 
 @dataclass
@@ -71,13 +73,15 @@ class Harness:
     ) -> tuple[httpx.Response, str]:
         """Send `/meet text` (already in Slack's escaped form); the response id to wait on."""
         rid = f"r{next(self._ids)}"
+        known = self.slack.ws.channels.get(channel)
         body = slash_command_body(
             text,
             user_id=user.id,
             team_id=user.team_id,
             channel_id=channel,
+            channel_name=known.slash_name if known else "general",
             response_url=f"{self.slack_url}/response/{rid}",
-            trigger_id=f"trigger-{rid}",
+            trigger_id=self.slack.issue_trigger(user.id),
         )
         return self.post(body), rid
 
@@ -98,7 +102,7 @@ class Harness:
             "user": {"id": user.id, "team_id": user.team_id, "name": user.name},
             "api_app_id": "A1",
             "token": "deprecated",
-            "trigger_id": f"trigger-{rid}",
+            "trigger_id": self.slack.issue_trigger(user.id),
             "channel": {"id": channel, "name": "general"},
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
             "message": {"ts": message_ts, "text": "card"},
@@ -185,6 +189,8 @@ def sandbox() -> Iterator[RunningSandbox]:
 def fake_slack() -> Iterator[tuple[FakeSlack, str]]:
     state = FakeSlack()
     state.add_users(ALICE, BOB, CHEN, ADA, NOMAIL, ZED, BOT_USER)
+    for channel in CHANNELS:  # public channels of T1 with the bot and everyone in them
+        state.add_channel(channel)
     with serve_asgi(build_fake_slack_app(state)) as url:
         yield state, url
 

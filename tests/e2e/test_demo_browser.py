@@ -254,3 +254,20 @@ def test_demo_page_is_served_without_network_resources(page: Page) -> None:
     page.reload()
     expect(page.locator("#who")).to_have_value("UANA")
     assert all(url.startswith(page.url.rstrip("/")) for url in requested), requested
+
+
+def test_the_picker_shows_every_kind_of_place_and_where_meetbot_is(page: Page) -> None:
+    """Where to type /meet: channels with and without meetbot, private ones, DMs, a group DM."""
+    for kind in ("public", "private"):
+        for bot in ("true", "false"):
+            place = page.locator(f"#channels li[data-kind='{kind}'][data-bot='{bot}']")
+            expect(place).to_have_count(1)
+    expect(page.locator("#people li[data-kind='im']")).to_have_count(3)  # Bo, 陈, Dev
+    expect(page.locator("#people li[data-kind='mpim']")).to_have_count(1)
+    expect(page.locator("#dms li[data-kind='app']")).to_have_count(1)
+    page.locator("#people li[data-kind='im']", has_text="Bo").click()
+    expect(page.locator("#channel-name")).to_have_text("● Bo")
+    expect(page.locator("#channel-kind")).to_contain_text("cannot post here")
+    page.locator("#channels li", has_text="leads").click()
+    expect(page.locator("#channel-name")).to_have_text("🔒 leads")
+    expect(page.locator("#channel-kind")).to_contain_text("without meetbot")

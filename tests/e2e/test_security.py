@@ -228,6 +228,12 @@ async def store_key_nobody_can_read(database_url: str, team_id: str) -> None:
         await engine.dispose()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10: the bot serves team T2's command with T1's single bot token; Slack "
+    "answers users.info with user_not_found (a token sees only its own team) -- needs the "
+    "per-team tokens of an OAuth install",
+)
 async def test_an_unreadable_key_stops_only_its_own_workspace(bot: Bot) -> None:
     harness = bot.harness
     harness.command("Ours in 5 minutes")  # T1, default app, watched from now on

@@ -1,30 +1,30 @@
-"""A local fake of the Slack Web API that records every call, plus signed-request helpers.
+"""The tests' shell around the fake Slack (`bot.demo.workspace`): serves its Web API over real
+HTTP, records every call, injects failures; plus signed-request helpers.
 
-The request shaping and signing are the product's (`bot.demo.wire`), re-exported here.
-
-Served over real HTTP (see `serve_asgi`); answers are shaped like Slack's. The bot reaches
-it through MEETBOT_SLACK_API_URL. `response_url`s handed to the bot point here too.
+Every method's answer and every rule (teams and tokens, conversation kinds and membership,
+scopes, trigger_ids, response_url limits, rate tiers, OAuth) is the workspace's; this module
+only adds what tests need around it. The request shaping and signing are `bot.demo.wire`'s.
+The bot reaches it through MEETBOT_SLACK_API_URL; `response_url`s handed to the bot point here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.demo import wire
+from bot.demo.emulator import authorize_page, read_api_request
 from bot.demo.wire import (
     SlackUser,
     interaction_body,
@@ -32,9 +32,23 @@ from bot.demo.wire import (
     slack_escape,
     slash_command_body,
 )
+from bot.demo.workspace import (
+    BOT_SCOPES,
+    ApiError,
+    Channel,
+    Kind,
+    OAuthApp,
+    RateLimits,
+    Team,
+    WebApi,
+    Workspace,
+)
 
 __all__ = [
+    "BOT",
     "BOT_TOKEN",
+    "OTHER_BOT",
+    "OTHER_TOKEN",
     "SIGNING_SECRET",
     "Call",
     "FakeSlack",
@@ -47,7 +61,12 @@ __all__ = [
 ]
 
 BOT_TOKEN = "xoxb-test-token"
+"""Team T1's bot token (the manifest's scopes)."""
+OTHER_TOKEN = "xoxb-test-token-t2"
+"""Team T2's bot token."""
 SIGNING_SECRET = "test-signing-secret"
+BOT = SlackUser("UBOT", "T1", "meetbot", tz="UTC", is_bot=True)
+OTHER_BOT = SlackUser("UBOT2", "T2", "meetbot", tz="UTC", is_bot=True)
 
 
 @dataclass
@@ -60,34 +79,122 @@ class Call:
     wall: float = field(default_factory=time.time)
 
 
+def _world(clock: Callable[[], float], app: OAuthApp) -> Workspace:
+    """Teams T1 (token BOT_TOKEN, #general C1 with the bot) and T2 (token OTHER_TOKEN)."""
+    ws = Workspace(users={}, channels={}, app=app, clock=clock)
+    ws.add_team(Team("T1", "Test team", BOT, "BBOT"))
+    ws.add_team(Team("T2", "Other team", OTHER_BOT, "BBOT2"))
+    ws.install("T1", installer="", token=BOT_TOKEN)
+    ws.install("T2", installer="", token=OTHER_TOKEN)
+    ws.add_channel("C1", "general", {BOT.id})
+    return ws
+
+
 @dataclass
 class FakeSlack:
-    """State of the fake: fixtures, recorded calls, injected failures."""
+    """The fake Slack (`ws`, answered by `api`) with recorded calls and injected failures."""
 
-    users: dict[str, SlackUser] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+    """The fake's clock (trigger_id and response_url lifetimes, rate limits, OAuth codes)."""
+    app: OAuthApp = field(default_factory=OAuthApp)
+    """The registered app (client_id, client_secret, token rotation)."""
+    rate_budget: float = 1.0
+    """Scales Slack's rate limits (lower it to provoke 429s)."""
     calls: list[Call] = field(default_factory=list)
     fail: dict[str, list[str]] = field(default_factory=dict)
     """Web API method -> queue of Slack error codes to answer with, one per call."""
     rate_limit: dict[str, int] = field(default_factory=dict)
     """Web API method -> number of calls to answer with HTTP 429 (Retry-After: 1)."""
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    """Every message posted (chat.postMessage answered ok), as conversations.history shows it."""
     holds: dict[str, str] = field(default_factory=dict)
     """Web API method -> "before" (hold the request before it is recorded) or "after" (record
     and post it, then hold the answer). See `hold` and `release`."""
+    socket_url: str | None = None
+    """What apps.connections.open hands out (see tests/fakes/socket_mode.py)."""
+    ws: Workspace = field(init=False)
+    api: WebApi = field(init=False)
     _held: Counter[str] = field(default_factory=Counter)
     _in_flight: int = 0
     _dropping: set[str] = field(default_factory=set)
-    socket_url: str | None = None
-    """What apps.connections.open hands out (see tests/fakes/socket_mode.py)."""
-    call_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Slack call objects made with calls.add, by call ID."""
-    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
     _changed: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
+        self.ws = _world(self.clock, self.app)
+        limits = RateLimits(self.clock, budget=self.rate_budget)
+        self.api = WebApi(self.ws, public_url="https://fake.slack.invalid", limits=limits)
+
+    # --- the world -----------------------------------------------------------------------------
+
+    @property
+    def users(self) -> dict[str, SlackUser]:
+        return self.ws.users
+
+    @property
+    def call_objects(self) -> dict[str, dict[str, Any]]:
+        """Slack call objects made with calls.add, by call ID."""
+        return self.ws.calls
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Every message the bot posted (not ephemeral), as conversations.history shows it
+        with metadata, plus its `channel`; `thread_ts` only on replies."""
+        with self._lock:
+            posted = [m for m in self.ws.messages if m.bot_id and m.visible_to is None]
+            out = []
+            for m in posted:
+                shown = {**m.as_slack(metadata=True), "channel": m.channel}
+                shown.setdefault("metadata", None)
+                if not m.is_reply:
+                    shown.pop("thread_ts", None)
+                out.append(shown)
+            return out
+
+    def add_users(self, *users: SlackUser) -> None:
+        """Members of their team; people join every public channel of their team."""
+        with self._lock:
+            for user in users:
+                self.ws.users[user.id] = user
+                if user.is_bot:
+                    continue
+                for channel in self.ws.channels.values():
+                    if channel.team_id == user.team_id and channel.kind is Kind.PUBLIC:
+                        channel.members.add(user.id)
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str = "",
+        *,
+        team: str = "T1",
+        kind: Kind = Kind.PUBLIC,
+        bot: bool = True,
+        members: Iterable[str] | None = None,
+    ) -> Channel:
+        """A conversation of `team`: by default public, with the bot and every person of the
+        team (`members` names them instead)."""
+        with self._lock:
+            people = set(members) if members is not None else {u.id for u in self.ws.people(team)}
+            if bot:
+                people.add(self.ws.bot_of(team).id)
+            if not name and kind is not Kind.MPIM:  # Slack names a group DM after its members
+                name = channel_id.lower()
+            return self.ws.add_channel(channel_id, name, people, kind=kind)
+
+    def install(self, team: str, *, scopes: Iterable[str] = BOT_SCOPES, token: str) -> None:
+        """(Re-)install the app into `team` with `scopes` under `token`."""
+        with self._lock:
+            self.ws.install(team, installer="", scopes=scopes, token=token)
+
+    def issue_trigger(self, user_id: str) -> str:
+        """A trigger_id for an interaction of `user_id` (views.open takes only these)."""
+        with self._lock:
+            return self.ws.issue_trigger(user_id)
+
+    def answer(self, method: str, args: dict[str, Any], token: str = BOT_TOKEN) -> dict[str, Any]:
+        """The Web API's answer to `method` with `args` (not recorded)."""
+        with self._lock:
+            return self.api.call(method, args, token)
 
     def hold(self, method: str, phase: str) -> None:
         """Hold calls to `method` "before" recording them or "after" answering them."""
@@ -145,10 +252,9 @@ class FakeSlack:
 
     def delivery_posts(self) -> Counter[int]:
         """How many messages were posted per delivery id (message metadata)."""
-        with self._lock:
-            return Counter(
-                d for m in self.messages if (d := _delivery_id(m.get("metadata"))) is not None
-            )
+        return Counter(
+            d for m in self.messages if (d := _delivery_id(m.get("metadata"))) is not None
+        )
 
     async def _wait_hold(self, method: str, phase: str) -> bool:
         """Wait while `method` is held in `phase`; True if the held request must be dropped."""
@@ -166,10 +272,6 @@ class FakeSlack:
         finally:
             with self._changed:
                 self._held[method] -= 1
-
-    def add_users(self, *users: SlackUser) -> None:
-        for user in users:
-            self.users[user.id] = user
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -196,104 +298,6 @@ class FakeSlack:
             self.calls.append(Call(method, args, time.monotonic()))
             self._changed.notify_all()
 
-    def _next_ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ts):06d}"
-
-    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        """The Web API's answer to `method` with `args` (already recorded)."""
-        queue = self.fail.get(method)
-        if queue:
-            return {"ok": False, "error": queue.pop(0)}
-        match method:
-            case "auth.test":
-                return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT"}
-            case "users.info":
-                user = self.users.get(str(args.get("user")))
-                if user is None:
-                    return {"ok": False, "error": "user_not_found"}
-                return {"ok": True, "user": user.as_slack()}
-            case "chat.postMessage":
-                ts = self._next_ts()
-                channel = str(args.get("channel"))
-                message = {"type": "message", "ts": ts, "text": args.get("text"), "bot_id": "BBOT"}
-                stored = {**message, "channel": channel, "metadata": _as_dict(args.get("metadata"))}
-                if args.get("thread_ts"):
-                    stored["thread_ts"] = str(args["thread_ts"])
-                with self._lock:
-                    self.messages.append(stored)
-                return {"ok": True, "channel": channel, "ts": ts, "message": message}
-            case "conversations.history" | "conversations.replies":
-                return self._history(method, args)
-            case "chat.update":
-                return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
-            case "chat.postEphemeral":
-                return {"ok": True, "message_ts": self._next_ts()}
-            case "conversations.open":
-                users = str(args.get("users", ""))
-                return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}
-            case "views.open" | "views.update":
-                return {"ok": True, "view": {"id": "V1", **_as_dict(args.get("view"))}}
-            case method if method.startswith("calls."):
-                return self._calls(method, args)
-            case _:
-                return {"ok": True}
-
-    def _calls(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        """calls.add/info/end/participants.add/remove, keeping each call's participants."""
-        with self._lock:
-            if method == "calls.add":
-                call_id = f"R{next(self._ts):06d}"
-                self.call_objects[call_id] = {"id": call_id, "users": [], **args}
-                return {"ok": True, "call": self.call_objects[call_id]}
-            call = self.call_objects.get(str(args.get("id")))
-            if call is None:
-                return {"ok": False, "error": "invalid_call_id"}
-            users = args.get("users") or []
-            users = json.loads(users) if isinstance(users, str) else users
-            match method:
-                case "calls.end":
-                    call["date_end"] = int(time.time())
-                    call["duration"] = args.get("duration")
-                case "calls.participants.add":
-                    call["users"] = [*call["users"], *users]
-                case "calls.participants.remove":
-                    gone = {u.get("external_id") or u.get("slack_id") for u in users}
-                    call["users"] = [
-                        u
-                        for u in call["users"]
-                        if (u.get("external_id") or u.get("slack_id")) not in gone
-                    ]
-            return {"ok": True, "call": call}
-
-    def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        channel = str(args.get("channel"))
-        oldest = float(args.get("oldest") or 0)
-        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
-        with self._lock:
-            found = [
-                m for m in self.messages if m["channel"] == channel and float(m["ts"]) > oldest
-            ]
-        if method == "conversations.history":
-            found = [m for m in found if m.get("thread_ts") in (None, m["ts"])]
-            found.reverse()  # newest first
-        else:
-            parent = str(args.get("ts"))
-            found = [m for m in found if m["ts"] == parent or m.get("thread_ts") == parent]
-        start = int(args.get("cursor") or 0)
-        limit = int(args.get("limit") or 100)
-        page = found[start : start + limit]
-        shown = [
-            {k: v for k, v in m.items() if k != "channel" and (with_metadata or k != "metadata")}
-            for m in page
-        ]
-        more = start + limit < len(found)
-        return {
-            "ok": True,
-            "messages": shown,
-            "has_more": more,
-            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
-        }
-
 
 def _delivery_id(metadata: Any) -> int | None:
     if not isinstance(metadata, dict) or metadata.get("event_type") != "meetbot_delivery":
@@ -302,21 +306,9 @@ def _delivery_id(metadata: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        loaded = json.loads(value)
-        return loaded if isinstance(loaded, dict) else {}
-    return dict(value) if isinstance(value, Mapping) else {}
-
-
-async def _parse_args(request: Request) -> dict[str, Any]:
-    return parse_api_args(
-        await request.body(), request.headers.get("content-type", ""), request.query_params
-    )
-
-
 def build_fake_slack_app(state: FakeSlack) -> Starlette:
-    """The ASGI app: `/api/<method>` and `/response/<id>` (response_url targets)."""
+    """The ASGI app: `/api/<method>`, `/response/<id>` (response_url targets),
+    `/oauth/v2/authorize` (approved at once) and `/_calls` (what was recorded)."""
 
     async def api(request: Request) -> Response:
         state._enter()
@@ -327,7 +319,10 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
 
     async def _api(request: Request) -> Response:
         method = request.path_params["method"]
-        args = await _parse_args(request)
+        try:
+            args, token = await read_api_request(request)
+        except ValueError:
+            return JSONResponse({"ok": False, "error": "invalid_json"}, status_code=400)
         if await state._wait_hold(method, "before"):
             return JSONResponse({"ok": False, "error": "dropped"}, status_code=503)
         state._record(method, args)
@@ -337,23 +332,41 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
             return JSONResponse(
                 {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"}
             )
+        queue = state.fail.get(method)
+        if queue:
+            return JSONResponse({"ok": False, "error": queue.pop(0)})
         if method == "apps.connections.open":
             if not state.socket_url:
                 return JSONResponse({"ok": False, "error": "not_allowed_token_type"})
             return JSONResponse({"ok": True, "url": state.socket_url})
-        answer = state.answer(method, args)
+        with state._lock:
+            status, answer, headers = state.api.respond(method, args, token)
         await state._wait_hold(method, "after")
-        return JSONResponse(answer)
+        return JSONResponse(answer, status_code=status, headers=headers)
 
     async def response_url(request: Request) -> Response:
         state._enter()
         try:
-            args = await _parse_args(request)
-            args["response_id"] = request.path_params["rid"]
-            state._record("response_url", args)
-            return Response("ok")
+            rid = request.path_params["rid"]
+            args = parse_api_args(
+                await request.body(), request.headers.get("content-type", ""), request.query_params
+            )
+            state._record("response_url", {**args, "response_id": rid})
+            with state._lock:
+                # The tests name their response_urls: one is issued when first used.
+                if rid not in state.ws.response_urls:
+                    state.ws.issue_response_url(rid, channel="", user="")
+                try:
+                    state.ws.use_response_url(rid)
+                except ApiError as exc:
+                    return PlainTextResponse(exc.code, status_code=404)
+            return PlainTextResponse("ok")
         finally:
             state._leave()
+
+    async def authorize(request: Request) -> Response:
+        with state._lock:
+            return authorize_page(state.api, request)
 
     async def recorded(request: Request) -> Response:
         method = request.query_params.get("method")
@@ -367,6 +380,7 @@ def build_fake_slack_app(state: FakeSlack) -> Starlette:
         routes=[
             Route("/api/{method}", api, methods=["GET", "POST"]),
             Route("/response/{rid}", response_url, methods=["POST"]),
+            Route("/oauth/v2/authorize", authorize, methods=["GET"]),
             Route("/_calls", recorded, methods=["GET"]),
         ]
     )
@@ -390,8 +404,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--users", type=int, default=100, help="fixtures U0000… in team T1")
+    parser.add_argument("--token", default=BOT_TOKEN, help="team T1's bot token")
+    parser.add_argument("--rate-budget", type=float, default=1.0, help="scales Slack's limits")
     args = parser.parse_args()
-    state = FakeSlack()
+    state = FakeSlack(rate_budget=args.rate_budget)
+    state.install("T1", token=args.token)
     state.add_users(
         *(
             SlackUser(f"U{i:04d}", "T1", f"User {i}", email=f"user{i}@example.com")

@@ -28,6 +28,7 @@ from tests.fakes.slack_api import (
     SIGNING_SECRET,
     Call,
     FakeSlack,
+    SlackUser,
     build_fake_slack_app,
     interaction_body,
     signed_headers,
@@ -105,7 +106,8 @@ class Bolt:
         return build_app(settings, service=cast(MeetingService, self.service), gate=gate)
 
     def command(self, text: str, *, trigger_id: str | None = None) -> str:
-        """A signed-to-be `/meet text` body; its trigger_id also names its response_url."""
+        """A signed-to-be `/meet text` body; a given trigger_id also names its response_url
+        (else the fake issues one)."""
         rid = trigger_id or f"trigger-{next(self._ids)}"
         return slash_command_body(
             text,
@@ -113,7 +115,7 @@ class Bolt:
             team_id=TEAM,
             channel_id=CHANNEL,
             response_url=f"{self.slack_url}/response/{rid}",
-            trigger_id=rid,
+            trigger_id=trigger_id or self.slack.issue_trigger(USER),
         )
 
     def click(self, action_id: str, value: str) -> str:
@@ -207,5 +209,6 @@ async def settle() -> None:
 @pytest.fixture
 def bolt() -> Iterator[Bolt]:
     state = FakeSlack()
+    state.add_users(SlackUser(USER, TEAM, "Ana", email="ana@example.com"))
     with serve_asgi(build_fake_slack_app(state)) as url:
         yield Bolt(state, url)

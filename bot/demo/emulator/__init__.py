@@ -7,7 +7,7 @@ Events and fetch their view again. `/demo/sandbox/…` drives the meeting sandbo
 Every route takes only requests for its own host and origin (see `bot.demo.guard`).
 """
 
-from bot.demo.emulator.app import Emulator
+from bot.demo.emulator.app import Emulator, authorize_page, read_api_request
 from bot.demo.emulator.config import EmulatorConfig
 
-__all__ = ["Emulator", "EmulatorConfig"]
+__all__ = ["Emulator", "EmulatorConfig", "authorize_page", "read_api_request"]

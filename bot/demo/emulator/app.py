@@ -17,7 +17,14 @@ from typing import Any, Final
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from bot.demo.emulator.config import EmulatorConfig
@@ -25,10 +32,10 @@ from bot.demo.emulator.page import PageView
 from bot.demo.emulator.relay import SlackRelay
 from bot.demo.guard import page_hosts, refusal
 from bot.demo.render import format_date
-from bot.demo.wire import parse_api_args
-from bot.demo.workspace import GENERAL, ApiError, WebApi, Workspace
+from bot.demo.wire import api_request, parse_api_args
+from bot.demo.workspace import DEMO_USERS, GENERAL, TEAM_ID, ApiError, WebApi, Workspace
 
-__all__ = ["Emulator"]
+__all__ = ["Emulator", "authorize_page", "read_api_request"]
 
 STATIC: Final = {"app.js": "text/javascript", "app.css": "text/css", "index.html": "text/html"}
 INVALID_JSON: Final = "invalid_json"
@@ -51,7 +58,9 @@ class Emulator:
     ) -> None:
         self.config = config
         self.ws = workspace or Workspace.demo(clock)
-        self.api = WebApi(self.ws, token=config.bot_token, public_url=config.public_url)
+        if config.bot_token not in self.ws.installations:
+            self.ws.install(TEAM_ID, installer=DEMO_USERS[0].id, token=config.bot_token)
+        self.api = WebApi(self.ws, public_url=config.public_url)
         self.relay = SlackRelay(config, self.ws, self.api, clock=clock)
         self.page = PageView(self.ws, clock=clock)
         self._changed = asyncio.Event()
@@ -124,6 +133,7 @@ class Emulator:
             Route("/static/{name}", guard(self._static), methods=["GET"]),
             # Forms too, as the bot's slack_sdk sends them: the bot token guards the Web API.
             Route("/api/{method}", guard(self._web_api), methods=["GET", "POST"]),
+            Route("/oauth/v2/authorize", guard(self._authorize), methods=["GET"]),
             Route("/response/{rid}", guard(self._response_url, json_body=True), methods=["POST"]),
             Route("/demo/state", guard(self._state), methods=["GET"]),
             Route("/demo/events", guard(self._events), methods=["GET"]),
@@ -163,16 +173,15 @@ class Emulator:
 
     async def _web_api(self, request: Request) -> Response:
         try:
-            args = parse_api_args(
-                await request.body(), request.headers.get("content-type", ""), request.query_params
-            )
+            args, token = await read_api_request(request)
         except ValueError:
             return JSONResponse({"ok": False, "error": INVALID_JSON}, 400)
-        auth = request.headers.get("authorization", "")
-        token = auth.removeprefix("Bearer ").strip() if auth else str(args.pop("token", "") or "")
-        answer = self.api.call(request.path_params["method"], args, token or None)
+        status, answer, headers = self.api.respond(request.path_params["method"], args, token)
         self._after_change()
-        return JSONResponse(answer)
+        return JSONResponse(answer, status, headers)
+
+    async def _authorize(self, request: Request) -> Response:
+        return authorize_page(self.api, request)
 
     async def _response_url(self, request: Request) -> Response:
         try:
@@ -279,6 +288,24 @@ class Emulator:
                     "DELETE", f"{conference}/participants/{participant}"
                 )
         raise ValueError(f"unknown sandbox action {action!r}")
+
+
+async def read_api_request(request: Request) -> tuple[dict[str, Any], str | None]:
+    """A Web API request's (arguments, token); ValueError when its JSON is malformed."""
+    return api_request(
+        await request.body(),
+        request.headers.get("content-type", ""),
+        request.query_params,
+        request.headers.get("authorization", ""),
+    )
+
+
+def authorize_page(api: WebApi, request: Request) -> Response:
+    """Slack's OAuth consent page, approved at once (see `WebApi.authorize`)."""
+    status, target = api.authorize(request.query_params)
+    if status == 302:
+        return RedirectResponse(target, 302)
+    return PlainTextResponse(target, status)
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""What the demo page shows a person: their sidebar with unread counts, the open conversation's
-messages and threads rendered to HTML (`bot.demo.render`), and the modal on top of their stack.
+"""What the demo page shows a person: their sidebar with unread counts -- a picker of where to
+type /meet, every kind of conversation, each saying whether meetbot is in it -- the open
+conversation's messages and threads rendered to HTML (`bot.demo.render`), and their top modal.
 """
 
 from __future__ import annotations
@@ -7,14 +8,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.demo.render import Viewer, render_message, render_view
 from bot.demo.wire import SlackUser
-from bot.demo.workspace import BOT, Channel, Message, Modal, Workspace
+from bot.demo.workspace import BOT, Channel, Kind, Message, Modal, Workspace
 
 __all__ = ["PageView"]
+
+HINTS: Final = {
+    ("public", True): "meetbot is in this channel: its cards are posted here.",
+    ("public", False): "meetbot is not in this channel; it may still post in public channels.",
+    ("private", True): "A private channel meetbot was added to.",
+    ("private", False): "A private channel without meetbot: Slack keeps it from posting here.",
+    ("im", False): "A DM between people: meetbot cannot post here.",
+    ("mpim", False): "A group DM: meetbot cannot post here.",
+    ("app", True): "meetbot's own DM with you.",
+}
+"""What each place means for /meet, by (kind, whether meetbot is a member)."""
 
 
 class PageView:
@@ -40,6 +52,32 @@ class PageView:
         dm = self.ws.open_dm(user.id)
         rooms = [c for c in self.ws.channels.values() if not c.im_user and user.id in c.members]
         return [*rooms, dm]
+
+    def _place(self, channel: Channel, user: SlackUser) -> dict[str, Any]:
+        """A sidebar entry: its kind, label, whether meetbot is in it and what that means."""
+        kind = "app" if channel.im_user else str(channel.kind)
+        others = sorted(
+            self.ws.users[m].name
+            for m in channel.members
+            if m != user.id and m in self.ws.users and not self.ws.users[m].is_bot
+        )
+        match channel.kind:
+            case Kind.IM if channel.im_user:
+                label = BOT.name
+            case Kind.IM | Kind.MPIM:
+                label = ", ".join(others)
+            case _:
+                label = channel.name
+        bot = BOT.id in channel.members
+        return {
+            "id": channel.id,
+            "name": channel.name,
+            "kind": kind,
+            "dm": kind == "app",
+            "bot": bot,
+            "label": label,
+            "hint": HINTS.get((kind, bot), ""),
+        }
 
     def _visible(self, message: Message, user_id: str) -> bool:
         return message.visible_to in (None, user_id)
@@ -87,10 +125,7 @@ class PageView:
         self._read[(user.id, channel.id)] = latest
         channels = [
             {
-                "id": c.id,
-                "name": c.name,
-                "dm": c.im_user is not None,
-                "label": BOT.name if c.im_user else c.name,
+                **self._place(c, user),
                 "unread": sum(
                     1
                     for m in self.ws.messages
@@ -110,7 +145,7 @@ class PageView:
                 for u in self.ws.people()
             ],
             "channels": channels,
-            "channel": {"id": channel.id, "label": channels[sidebar.index(channel)]["label"]},
+            "channel": channels[sidebar.index(channel)],
             "messages": items,
             "modal": None if modal is None else _modal_state(modal, viewer),
         }

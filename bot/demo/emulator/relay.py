@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -28,38 +27,24 @@ from bot.demo.wire import (
 )
 from bot.demo.workspace import (
     APP_ID,
-    BOT,
     SLACKBOT,
     ApiError,
     Channel,
     Message,
     Modal,
+    ResponseUrl,
     WebApi,
     Workspace,
 )
 
-__all__ = ["Responder", "SlackRelay"]
+__all__ = ["SlackRelay"]
 
 log = logging.getLogger(__name__)
 
 ACK_SECONDS: Final = 3.0
 """Slack waits this long for an app's answer to a command or an interaction."""
-RESPONSE_URL_SECONDS: Final = 30 * 60
-RESPONSE_URL_USES: Final = 5
 COMMANDS: Final = ("/meet",)
 CONNECT_TROUBLE: Final = "We had some trouble connecting. Try again?"
-
-
-@dataclass
-class Responder:
-    """Where a response_url's messages go."""
-
-    channel: str
-    user: str
-    message_ts: str | None
-    thread_ts: str | None
-    issued: float
-    uses: int = 0
 
 
 class SlackRelay:
@@ -77,7 +62,6 @@ class SlackRelay:
         self.ws = ws
         self.api = api
         self._clock = clock
-        self._responders: dict[str, Responder] = {}
         self._bot = httpx.AsyncClient(timeout=ACK_SECONDS)
 
     async def aclose(self) -> None:
@@ -88,8 +72,12 @@ class SlackRelay:
     def _responder(self, channel: str, user: str, message: Message | None) -> str:
         rid = self.ws.next_id("r")
         thread = message.thread_ts if message is not None and message.is_reply else None
-        self._responders[rid] = Responder(
-            channel, user, message.ts if message else None, thread, self._clock()
+        self.ws.issue_response_url(
+            rid,
+            channel=channel,
+            user=user,
+            message_ts=message.ts if message else None,
+            thread_ts=thread,
         )
         return f"{self.config.public_url}/response/{rid}"
 
@@ -120,7 +108,7 @@ class SlackRelay:
             user_id=user.id,
             team_id=user.team_id,
             channel_id=channel.id,
-            channel_name="directmessage" if channel.im_user else channel.name,
+            channel_name=channel.slash_name,
             user_name=user.name.lower(),
             command=name,
             response_url=self._responder(channel.id, user.id, None),
@@ -137,7 +125,7 @@ class SlackRelay:
                 message = answer.json()
             except ValueError:
                 message = {"text": answer.text}
-            responder = Responder(channel.id, user.id, None, None, self._clock())
+            responder = ResponseUrl(channel.id, user.id, None, None, self._clock())
             self._answer(responder, message if isinstance(message, dict) else {"text": answer.text})
         return {"ok": True}
 
@@ -161,7 +149,7 @@ class SlackRelay:
             raise ApiError("action_not_found")
         payload = block_actions_payload(
             user=user,
-            channel=(channel.id, "directmessage" if channel.im_user else channel.name),
+            channel=(channel.id, channel.slash_name),
             message=message.as_slack(),
             ephemeral=message.visible_to is not None,
             block_id=block_id,
@@ -226,7 +214,7 @@ class SlackRelay:
 
     # --- what the bot sends back ---------------------------------------------------------------
 
-    def _answer(self, responder: Responder, body: Mapping[str, Any]) -> None:
+    def _answer(self, responder: ResponseUrl, body: Mapping[str, Any]) -> None:
         """A message sent to a response_url (or in an ack): Slack's response_url rules."""
         original = (
             self.ws.find(responder.channel, responder.message_ts) if responder.message_ts else None
@@ -245,9 +233,10 @@ class SlackRelay:
             self.ws.changed()
             return
         in_channel = body.get("response_type") == "in_channel"
+        channel = self.ws.channel(responder.channel)
         self.ws.post(
-            self.ws.channel(responder.channel),
-            BOT.id,
+            channel,
+            self.ws.bot_of(channel.team_id).id,
             text=text,
             blocks=list(blocks),
             thread_ts=responder.thread_ts,
@@ -256,14 +245,10 @@ class SlackRelay:
 
     def respond(self, rid: str, body: Mapping[str, Any]) -> tuple[int, str]:
         """A post to a response_url: (HTTP status, body) as Slack answers it."""
-        responder = self._responders.get(rid)
-        if responder is None:
-            return 404, "no_such_url"
-        if self._clock() - responder.issued > RESPONSE_URL_SECONDS:
-            return 404, "expired_url"
-        if responder.uses >= RESPONSE_URL_USES:
-            return 404, "used_url"
-        responder.uses += 1
+        try:
+            responder = self.ws.use_response_url(rid)
+        except ApiError as exc:
+            return 404, exc.code
         try:
             self._answer(responder, body)
         except ApiError as exc:

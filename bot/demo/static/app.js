@@ -67,9 +67,10 @@ function render(data) {
   page.channel = data.channel.id;
   localStorage.setItem("demo.channel", page.channel);
   renderSidebar(data);
-  $("channel-name").textContent = data.channel.label === "meetbot" ? "meetbot" : `# ${data.channel.label}`;
-  $("compose-text").placeholder = data.channel.label === "meetbot"
-    ? "Message meetbot — try /meet help" : `Message #${data.channel.label} — try /meet help`;
+  const here = data.channel;
+  $("channel-name").textContent = placeName(here);
+  $("channel-kind").textContent = here.hint;
+  $("compose-text").placeholder = `Message ${placeName(here)} — try /meet help`;
   renderMessages(data.messages);
   renderModal(data.modal);
 }
@@ -88,12 +89,27 @@ function renderSidebar(data) {
       class: [c.id === data.channel.id ? "active" : "", c.unread && c.id !== data.channel.id ? "unread" : ""].join(" "),
       "data-channel": c.id,
       onclick: () => { page.channel = c.id; refresh(); },
-    }, el("span", {}, c.dm ? `● ${c.label}` : `# ${c.label}`));
+      "data-kind": c.kind,
+      "data-bot": String(c.bot),
+      title: c.hint,
+    }, el("span", {}, placeName(c)));
+    if (c.kind === "public" || c.kind === "private") {
+      li.append(el("span", { class: `bot-badge${c.bot ? " in" : ""}` }, c.bot ? "meetbot" : "no bot"));
+    }
     if (c.unread && c.id !== data.channel.id) li.append(el("span", { class: "count" }, String(c.unread)));
     return li;
   };
-  $("channels").replaceChildren(...data.channels.filter((c) => !c.dm).map(item));
-  $("dms").replaceChildren(...data.channels.filter((c) => c.dm).map(item));
+  const of = (...kinds) => data.channels.filter((c) => kinds.includes(c.kind)).map(item);
+  $("channels").replaceChildren(...of("public", "private"));
+  $("people").replaceChildren(...of("im", "mpim"));
+  $("dms").replaceChildren(...of("app"));
+}
+
+/** How Slack names a place in the sidebar: # public, 🔒 private, ● a DM or an app. */
+function placeName(c) {
+  if (c.kind === "public") return `# ${c.label}`;
+  if (c.kind === "private") return `🔒 ${c.label}`;
+  return `● ${c.label}`;
 }
 
 function messageNode(m, extra) {

@@ -1,33 +1,61 @@
-"""The Slack Web API methods a bot uses, answered as Slack does (same fields, same error codes)
-by changing a `Workspace`. Transport-free and synchronous: `WebApi.call(method, args, token)`.
+"""The Slack Web API methods a bot uses, answered as Slack does (same fields, same error codes,
+same rules: tokens per team, scopes, conversation kinds and membership, trigger_ids, rate
+tiers) by changing a `Workspace`. Transport-free and synchronous: `WebApi.respond(...)`.
 """
 
 from __future__ import annotations
 
+import secrets
+import urllib.parse
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.demo.wire import SlackUser
+from bot.demo.workspace.limits import RateLimits
 from bot.demo.workspace.model import (
     APP_ID,
-    BOT,
     BOT_ID,
+    HISTORY_SCOPE,
+    READ_SCOPE,
     TEAM_ID,
     ApiError,
     Channel,
+    Installation,
+    Kind,
     Message,
     Modal,
     dm_id,
 )
 from bot.demo.workspace.state import Workspace, with_block_ids
 
-__all__ = ["WebApi"]
+__all__ = ["CODE_SECONDS", "METHOD_SCOPES", "WebApi"]
 
-TRIGGER_SECONDS: Final = 3.0
-"""A trigger_id opens a modal only within 3 seconds of the interaction, as in Slack."""
 MAX_BLOCKS: Final = 50
 MAX_TEXT: Final = 40_000
 MODAL_TITLE_MAX: Final = 24
+CODE_SECONDS: Final = 600
+"""An OAuth code is exchanged once, within 10 minutes."""
+ACCESS_TOKEN_SECONDS: Final = 43200
+"""With token rotation an access token lives 12 hours."""
+
+METHOD_SCOPES: Final = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "users.info": "users:read",
+    "users.list": "users:read",
+    "users.lookupByEmail": "users:read.email",
+    "conversations.join": "channels:join",
+    "calls.add": "calls:write",
+    "calls.update": "calls:write",
+    "calls.end": "calls:write",
+    "calls.participants.add": "calls:write",
+    "calls.participants.remove": "calls:write",
+    "calls.info": "calls:read",
+}
+"""The scope a method needs whatever its arguments (others depend on the conversation's kind)."""
 
 
 def _flag(args: Mapping[str, Any], name: str) -> bool:
@@ -61,20 +89,44 @@ def _metadata(args: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
 
 
-class WebApi:
-    """The Slack Web API methods a bot uses, answered from (and into) a Workspace."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the token's installation and what it may see."""
 
-    def __init__(self, workspace: Workspace, *, token: str, public_url: str) -> None:
+    installation: Installation
+    teams: frozenset[str]
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return self.installation.scopes
+
+    def need(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise ApiError("missing_scope", needed=scope, provided=",".join(sorted(self.scopes)))
+
+
+class WebApi:
+    """The Slack Web API methods a bot uses, answered from (and into) a Workspace.
+
+    Calls are answered one at a time (synchronously): `_caller` is the current call's.
+    """
+
+    def __init__(
+        self, workspace: Workspace, *, public_url: str, limits: RateLimits | None = None
+    ) -> None:
         self.ws = workspace
-        self._token = token
+        self.limits = limits or RateLimits(workspace.clock)
         self._public_url = public_url.rstrip("/")
+        self._caller: Caller | None = None
         self._methods: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             "auth.test": self.auth_test,
+            "auth.revoke": self.auth_revoke,
             "users.info": self.users_info,
             "users.list": self.users_list,
             "users.lookupByEmail": self.users_lookup_by_email,
             "conversations.open": self.conversations_open,
             "conversations.info": self.conversations_info,
+            "conversations.join": self.conversations_join,
             "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies,
             "chat.postMessage": self.chat_post_message,
@@ -94,59 +146,244 @@ class WebApi:
             "calls.participants.remove": self.calls_participants_remove,
         }
 
+    def respond(
+        self, method: str, args: Mapping[str, Any], token: str | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """(HTTP status, JSON body, headers) of one Web API call: over its rate limit, HTTP 429
+        with Retry-After; else `call`'s answer."""
+        channel = str(args.get("channel") or "") or None
+        wait = self.limits.retry_after(method, token or "", channel) if token else None
+        if wait is not None:
+            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
+        return 200, self.call(method, args, token), {}
+
     def call(self, method: str, args: Mapping[str, Any], token: str | None) -> dict[str, Any]:
         """Answer one Web API call as Slack would."""
-        if not token:
-            return {"ok": False, "error": "not_authed"}
-        if token != self._token:
-            return {"ok": False, "error": "invalid_auth"}
+        try:
+            if method == "oauth.v2.access":
+                return self.oauth_v2_access(args)
+            self._caller = self._authenticate(token)
+            return self._handler(method)(args)
+        except ApiError as exc:
+            return exc.as_answer()
+        finally:
+            self._caller = None
+
+    def _handler(self, method: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         handler = self._methods.get(method)
         if handler is None:
-            return {"ok": False, "error": "unknown_method"}
-        try:
-            return handler(args)
-        except ApiError as exc:
-            return {"ok": False, "error": exc.code}
+            raise ApiError("unknown_method")
+        if method in METHOD_SCOPES:
+            self.caller.need(METHOD_SCOPES[method])
+        return handler
+
+    def _authenticate(self, token: str | None) -> Caller:
+        if not token:
+            raise ApiError("not_authed")
+        installation = self.ws.installations.get(token)
+        if installation is None:
+            raise ApiError("invalid_auth")
+        if installation.revoked:
+            raise ApiError("token_revoked")
+        if installation.expires_at is not None and self.ws.clock() > installation.expires_at:
+            raise ApiError("token_expired")
+        return Caller(installation, self.ws.teams_of(installation))
+
+    @property
+    def caller(self) -> Caller:
+        if self._caller is None:
+            raise RuntimeError("outside a Web API call")
+        return self._caller
+
+    # --- OAuth ---------------------------------------------------------------------------------
+
+    def authorize(self, query: Mapping[str, str]) -> tuple[int, str]:
+        """`GET /oauth/v2/authorize`: (302, where to) approved as a member of a team, or (400,
+        why). Fake-only: `team`, `user` (default: the first team, its first admin), `deny=1`,
+        `org=1` (an org-wide install of the team's Enterprise Grid org)."""
+        app = self.ws.app
+        if query.get("client_id") != app.client_id:
+            return 400, "invalid_client_id"
+        redirect = query.get("redirect_uri") or (app.redirect_urls[:1] or ("",))[0]
+        if not redirect or (
+            app.redirect_urls and not any(redirect.startswith(u) for u in app.redirect_urls)
+        ):
+            return 400, "bad_redirect_uri"
+        state = query.get("state", "")
+        if query.get("deny") == "1":
+            return 302, _with_query(redirect, error="access_denied", state=state)
+        team_id = query.get("team") or next(iter(self.ws.teams), "")
+        people = self.ws.people(team_id)
+        admin = next((u.id for u in people if u.is_admin), people[0].id if people else "")
+        user = self.ws.users.get(query.get("user") or admin)
+        if team_id not in self.ws.teams or user is None or user.team_id != team_id:
+            return 400, "invalid_team_or_user"
+        org = query.get("org") == "1"
+        if org and self.ws.teams[team_id].enterprise is None:
+            return 400, "not_an_enterprise"
+        code = f"{int(self.ws.clock())}.{secrets.token_hex(16)}"
+        self.ws.grants[code] = {
+            "team": team_id,
+            "user": user.id,
+            "scopes": [s for s in query.get("scope", "").split(",") if s],
+            "redirect_uri": query.get("redirect_uri", ""),
+            "issued": self.ws.clock(),
+            "org": org,
+        }
+        return 302, _with_query(redirect, code=code, state=state)
+
+    def oauth_v2_access(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Exchange a code (or, with token rotation, a refresh token) for a bot token."""
+        app = self.ws.app
+        if args.get("client_id") != app.client_id:
+            raise ApiError("invalid_client_id")
+        if args.get("client_secret") != app.client_secret:
+            raise ApiError("bad_client_secret")
+        grant_type = str(args.get("grant_type") or "authorization_code")
+        if grant_type == "refresh_token":
+            return self._refresh(str(args.get("refresh_token") or ""))
+        if grant_type != "authorization_code":
+            raise ApiError("invalid_grant_type")
+        grant = self.ws.grants.pop(str(args.get("code") or ""), None)
+        if grant is None or self.ws.clock() - grant["issued"] > CODE_SECONDS:
+            raise ApiError("invalid_code")
+        if grant["redirect_uri"] and args.get("redirect_uri") != grant["redirect_uri"]:
+            raise ApiError("bad_redirect_uri")
+        installation = self.ws.install(
+            grant["team"],
+            installer=grant["user"],
+            scopes=grant["scopes"],
+            enterprise_install=grant["org"],
+        )
+        return self._token_answer(installation)
+
+    def _refresh(self, refresh_token: str) -> dict[str, Any]:
+        old = next(
+            (
+                i
+                for i in self.ws.installations.values()
+                if refresh_token and i.refresh_token == refresh_token and not i.revoked
+            ),
+            None,
+        )
+        if old is None or not self.ws.app.token_rotation:
+            raise ApiError("invalid_refresh_token")
+        old.refresh_token = None  # a refresh token is used once
+        new = self.ws.install(
+            old.team_id,
+            installer=old.installer,
+            scopes=old.scopes,
+            enterprise_install=old.enterprise_install,
+        )
+        old.revoked = False  # the old access token lives until it expires
+        return self._token_answer(new)
+
+    def _token_answer(self, installation: Installation) -> dict[str, Any]:
+        team = self.ws.teams[installation.team_id]
+        org = installation.enterprise_install
+        out: dict[str, Any] = {
+            "ok": True,
+            "app_id": self.ws.app.app_id,
+            "authed_user": {"id": installation.installer},
+            "scope": ",".join(sorted(installation.scopes)),
+            "token_type": "bot",
+            "access_token": installation.token,
+            "bot_user_id": team.bot.id,
+            "team": None if org else {"id": team.id, "name": team.name},
+            "enterprise": (
+                {"id": team.enterprise[0], "name": team.enterprise[1]} if team.enterprise else None
+            ),
+            "is_enterprise_install": org,
+        }
+        if installation.refresh_token:
+            out |= {"refresh_token": installation.refresh_token, "expires_in": ACCESS_TOKEN_SECONDS}
+        return out
 
     # --- identity ------------------------------------------------------------------------------
 
     def auth_test(self, _: Mapping[str, Any]) -> dict[str, Any]:
+        installation = self.caller.installation
+        team = self.ws.teams[installation.team_id]
         return {
             "ok": True,
             "url": f"{self._public_url}/",
-            "team": "meetbot demo",
-            "user": BOT.name,
-            "team_id": TEAM_ID,
-            "user_id": BOT.id,
-            "bot_id": BOT_ID,
-            "is_enterprise_install": False,
+            "team": team.name,
+            "user": team.bot.name,
+            "team_id": team.id,
+            "user_id": team.bot.id,
+            "bot_id": team.bot_id,
+            "enterprise_id": team.enterprise[0] if team.enterprise else None,
+            "is_enterprise_install": installation.enterprise_install,
         }
+
+    def auth_revoke(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        if not _flag(args, "test"):
+            self.caller.installation.revoked = True
+        return {"ok": True, "revoked": True}
 
     def _user(self, user_id: object) -> SlackUser:
         user = self.ws.users.get(str(user_id))
-        if user is None:
+        if user is None or user.team_id not in self.caller.teams:
             raise ApiError("user_not_found")
         return user
 
+    def _shown(self, user: SlackUser) -> dict[str, Any]:
+        """A user as this token sees them: the email only with users:read.email."""
+        out = user.as_slack()
+        if "users:read.email" not in self.caller.scopes:
+            out["profile"].pop("email", None)
+        return out
+
     def users_info(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "user": self._user(args.get("user")).as_slack()}
+        return {"ok": True, "user": self._shown(self._user(args.get("user")))}
 
     def users_list(self, _: Mapping[str, Any]) -> dict[str, Any]:
-        members = [u.as_slack() for u in self.ws.users.values()]
+        members = [self._shown(u) for u in self.ws.users.values() if u.team_id in self.caller.teams]
         return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
 
     def users_lookup_by_email(self, args: Mapping[str, Any]) -> dict[str, Any]:
         email = str(args.get("email", "")).lower()
         for user in self.ws.users.values():
-            if user.email and user.email.lower() == email:
-                return {"ok": True, "user": user.as_slack()}
+            if user.email and user.email.lower() == email and user.team_id in self.caller.teams:
+                return {"ok": True, "user": self._shown(user)}
         raise ApiError("users_not_found")
 
     # --- conversations -------------------------------------------------------------------------
 
-    def _member_channel(self, args: Mapping[str, Any]) -> Channel:
-        channel = self.ws.channel(str(args.get("channel", "")))
-        if BOT.id not in channel.members:
+    def _bot(self, channel: Channel) -> str:
+        return self.ws.bot_of(channel.team_id).id
+
+    def _visible(self, args: Mapping[str, Any]) -> Channel:
+        """The conversation `channel` if this token can see it: any public channel of its team,
+        any conversation its bot is in (a person's user ID: the app's DM with them)."""
+        channel_id = str(args.get("channel", ""))
+        user = self.ws.users.get(channel_id)
+        if user is not None and not user.is_bot and user.team_id in self.caller.teams:
+            return self.ws.open_dm(channel_id)
+        channel = self.ws.channels.get(channel_id)
+        if channel is None or channel.team_id not in self.caller.teams:
+            raise ApiError("channel_not_found")
+        if channel.kind is not Kind.PUBLIC and self._bot(channel) not in channel.members:
+            raise ApiError("channel_not_found")
+        return channel
+
+    def _postable(self, args: Mapping[str, Any]) -> Channel:
+        """Where chat:write lets the bot post: conversations it is in, and with
+        chat:write.public every public channel."""
+        channel = self._visible(args)
+        if channel.archived:
+            raise ApiError("is_archived")
+        if self._bot(channel) not in channel.members and "chat:write.public" not in (
+            self.caller.scopes
+        ):
+            raise ApiError("not_in_channel")
+        return channel
+
+    def _readable(self, args: Mapping[str, Any]) -> Channel:
+        """Where the history methods read: the kind's history scope and the bot a member."""
+        channel = self._visible(args)
+        self.caller.need(HISTORY_SCOPE[channel.kind])
+        if self._bot(channel) not in channel.members:
             raise ApiError("not_in_channel")
         return channel
 
@@ -154,18 +391,51 @@ class WebApi:
         users = [u for u in str(args.get("users", "")).split(",") if u]
         if not users:
             raise ApiError("users_list_not_supplied")
-        if len(users) > 1:
-            raise ApiError("not_enough_users")  # group DMs are not part of the demo
-        self._user(users[0])
-        existed = dm_id(users[0]) in self.ws.channels
-        channel = self.ws.open_dm(users[0])
+        people = [self._user(u) for u in users]
+        if len(people) == 1:
+            self.caller.need("im:write")
+            existed = dm_id(people[0].id) in self.ws.channels
+            channel = self.ws.open_dm(people[0].id)
+        else:
+            self.caller.need("mpim:write")
+            if len(people) > 8:
+                raise ApiError("too_many_users")
+            members = {p.id for p in people} | {self.ws.bot_of(people[0].team_id).id}
+            found = next(
+                (
+                    c
+                    for c in self.ws.channels.values()
+                    if c.kind is Kind.MPIM and c.members == members
+                ),
+                None,
+            )
+            existed = found is not None
+            channel = found or self.ws.add_channel(
+                self.ws.next_id("G"), "", members, kind=Kind.MPIM
+            )
         out: dict[str, Any] = {"ok": True, "channel": {"id": channel.id}}
         if existed:
             out |= {"no_op": True, "already_open": True}
         return out
 
     def conversations_info(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "channel": self.ws.channel(str(args.get("channel", ""))).as_slack()}
+        channel = self._visible(args)
+        self.caller.need(READ_SCOPE[channel.kind])
+        return {"ok": True, "channel": channel.as_slack(self._bot(channel))}
+
+    def conversations_join(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        channel = self._visible(args)
+        if channel.kind is not Kind.PUBLIC:
+            raise ApiError("method_not_supported_for_channel_type")
+        if channel.archived:
+            raise ApiError("is_archived")
+        bot = self._bot(channel)
+        out: dict[str, Any] = {"ok": True}
+        if bot in channel.members:
+            out |= {"warning": "already_in_channel"}
+        channel.members.add(bot)
+        self.ws.changed()
+        return {**out, "channel": channel.as_slack(bot)}
 
     @staticmethod
     def _window(messages: list[Message], args: Mapping[str, Any]) -> list[Message]:
@@ -187,7 +457,7 @@ class WebApi:
         return page, str(start + limit) if start + limit < len(items) else ""
 
     def conversations_history(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        channel = self._member_channel(args)
+        channel = self._readable(args)
         shown = [
             m
             for m in self.ws.messages
@@ -207,7 +477,7 @@ class WebApi:
         }
 
     def conversations_replies(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        channel = self._member_channel(args)
+        channel = self._readable(args)
         message = self.ws.find(channel.id, str(args.get("ts", "")))
         if message is None or message.visible_to is not None:
             raise ApiError("thread_not_found")
@@ -230,11 +500,11 @@ class WebApi:
     # --- chat ----------------------------------------------------------------------------------
 
     def chat_post_message(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        channel = self._member_channel(args)
+        channel = self._postable(args)
         text, blocks = _text_arg(args)
         message = self.ws.post(
             channel,
-            BOT.id,
+            self._bot(channel),
             text=text,
             blocks=blocks,
             thread_ts=str(args["thread_ts"]) if args.get("thread_ts") else None,
@@ -249,14 +519,14 @@ class WebApi:
         }
 
     def chat_post_ephemeral(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        channel = self._member_channel(args)
+        channel = self._postable(args)
         user = self._user(args.get("user"))
         if user.id not in channel.members:
             raise ApiError("user_not_in_channel")
         text, blocks = _text_arg(args)
         message = self.ws.post(
             channel,
-            BOT.id,
+            self._bot(channel),
             text=text,
             blocks=blocks,
             thread_ts=str(args["thread_ts"]) if args.get("thread_ts") else None,
@@ -265,11 +535,11 @@ class WebApi:
         return {"ok": True, "message_ts": message.ts}
 
     def _own_message(self, args: Mapping[str, Any], ts_arg: str, refusal: str) -> Message:
-        channel = self.ws.channel(str(args.get("channel", "")))
+        channel = self._visible(args)
         message = self.ws.find(channel.id, str(args.get(ts_arg, "")))
         if message is None or message.visible_to is not None:
             raise ApiError("message_not_found")
-        if message.user != BOT.id:
+        if message.user != self._bot(channel):
             raise ApiError(refusal)
         return message
 
@@ -304,7 +574,7 @@ class WebApi:
         return {"ok": True, "channel": message.channel, "ts": message.ts}
 
     def chat_get_permalink(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        channel = self.ws.channel(str(args.get("channel", "")))
+        channel = self._visible(args)
         ts = str(args.get("message_ts", ""))
         if self.ws.find(channel.id, ts) is None:
             raise ApiError("message_not_found")
@@ -314,12 +584,10 @@ class WebApi:
     # --- views ---------------------------------------------------------------------------------
 
     def _trigger_user(self, args: Mapping[str, Any]) -> str:
-        issued = self.ws.triggers.pop(str(args.get("trigger_id", "")), None)
-        if issued is None:
+        user_id = self.ws.exchange_trigger(str(args.get("trigger_id", "")))
+        user = self.ws.users.get(user_id)
+        if user is None or user.team_id not in self.caller.teams:
             raise ApiError("invalid_trigger_id")
-        user_id, at = issued
-        if self.ws.clock() - at > TRIGGER_SECONDS:
-            raise ApiError("expired_trigger_id")
         return user_id
 
     def _view(self, args: Mapping[str, Any], *, view_id: str | None = None) -> dict[str, Any]:
@@ -330,10 +598,11 @@ class WebApi:
         if not title or len(title) > MODAL_TITLE_MAX or len(view.get("blocks") or []) > 100:
             raise ApiError("invalid_arguments")
         vid = view_id or self.ws.next_id("V")
+        team = self.ws.teams[self._caller.installation.team_id] if self._caller else None
         return {
             **view,
             "id": vid,
-            "team_id": TEAM_ID,
+            "team_id": team.id if team else TEAM_ID,
             "blocks": with_block_ids(list(view.get("blocks") or []), self.ws),
             "private_metadata": view.get("private_metadata", ""),
             "callback_id": view.get("callback_id", ""),
@@ -342,7 +611,7 @@ class WebApi:
             "root_view_id": vid,
             "previous_view_id": None,
             "app_id": APP_ID,
-            "bot_id": BOT_ID,
+            "bot_id": team.bot_id if team else BOT_ID,
             "external_id": view.get("external_id", ""),
         }
 
@@ -460,3 +729,10 @@ class WebApi:
         ]
         self.ws.changed()
         return {"ok": True}
+
+
+def _with_query(url: str, **params: str) -> str:
+    """`url` with `params` added to its query string."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query) + list(params.items())
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
