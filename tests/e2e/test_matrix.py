@@ -9,11 +9,10 @@ is in the conversation when the bot can post there, otherwise privately with the
 scheduled flows' reminder, "started" and "ended" go to the conversation, or else by DM to the
 organizer and the invitee; every owed message ends sent or dropped, each post exactly once.
 
-The kinds are told to the bot the way Slack tells them: conversations.info answers
-`channel_not_found` where a bot token cannot see the conversation (a private channel without
-the bot, a DM between two people, a group DM). Until the strict fake Slack (branch `fake`)
-lands, this fake answers every other conversation as a plain public channel, so that answer is
-injected per cell (`Place.hidden`) — see the report of branch `route`.
+The fake Slack keeps Slack's rules for each kind (channel_not_found where a bot token cannot see
+a conversation, history only where the bot is a member with the kind's scope, postEphemeral
+only to members of a conversation the bot can see); the app is installed with the scopes
+manifest.yml asks for.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -31,6 +30,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy import create_engine as create_sync_engine
 
+from bot.demo.workspace import Kind as SlackKind
 from bot.slack import blocks
 from storage.db import sync_url
 from tests.conftest import BACKENDS, database_on
@@ -43,12 +43,13 @@ from tests.e2e.conftest import (
     BOT_USER,
     CHEN,
     Bot,
+    manifest_scopes,
     running_bot,
     serve_sandbox,
 )
 from tests.e2e.inside import POLL_JOB, TICK_JOB
 from tests.fakes.asgi_server import serve_asgi
-from tests.fakes.slack_api import FakeSlack, build_fake_slack_app, slash_command_body
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, build_fake_slack_app, slash_command_body
 
 ALICE_DM = "DUALICE"
 BOB_DM = "DUBOB"
@@ -68,32 +69,39 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Place:
-    """A conversation of one kind, as the slash command names it."""
+    """A conversation of one kind, and whether the rules let the bot post there."""
 
     kind: Kind
     channel: str
-    name: str
-    hidden: bool
-    """A bot token cannot see it: conversations.info answers channel_not_found."""
+    postable: bool
 
     @property
-    def postable(self) -> bool:
-        return not self.hidden
+    def hidden(self) -> bool:
+        return not self.postable
 
 
 PLACES = {
-    Kind.PUBLIC_WITH_BOT: Place(Kind.PUBLIC_WITH_BOT, "C0GENERAL", "general", hidden=False),
-    Kind.PUBLIC_WITHOUT_BOT: Place(Kind.PUBLIC_WITHOUT_BOT, "C0RANDOM", "random", hidden=False),
-    Kind.PRIVATE_WITH_BOT: Place(Kind.PRIVATE_WITH_BOT, "C0PLANNING", "planning", hidden=False),
-    Kind.PRIVATE_WITHOUT_BOT: Place(
-        Kind.PRIVATE_WITHOUT_BOT, "G0LEADS", "privategroup", hidden=True
-    ),
-    Kind.DM_BETWEEN_PEOPLE: Place(
-        Kind.DM_BETWEEN_PEOPLE, "D0ALICEBOB", "directmessage", hidden=True
-    ),
-    Kind.GROUP_DM: Place(Kind.GROUP_DM, "G0MPIM", "mpdm-alice--bob--chen-1", hidden=True),
-    Kind.APP_DM: Place(Kind.APP_DM, ALICE_DM, "directmessage", hidden=False),
+    Kind.PUBLIC_WITH_BOT: Place(Kind.PUBLIC_WITH_BOT, "C0GENERAL", postable=True),
+    Kind.PUBLIC_WITHOUT_BOT: Place(Kind.PUBLIC_WITHOUT_BOT, "C0RANDOM", postable=True),
+    Kind.PRIVATE_WITH_BOT: Place(Kind.PRIVATE_WITH_BOT, "C0PLANNING", postable=True),
+    Kind.PRIVATE_WITHOUT_BOT: Place(Kind.PRIVATE_WITHOUT_BOT, "G0LEADS", postable=False),
+    Kind.DM_BETWEEN_PEOPLE: Place(Kind.DM_BETWEEN_PEOPLE, "D0ALICEBOB", postable=False),
+    Kind.GROUP_DM: Place(Kind.GROUP_DM, "G0MPIM", postable=False),
+    Kind.APP_DM: Place(Kind.APP_DM, ALICE_DM, postable=True),
 }
+
+
+def build_places(slack: FakeSlack) -> None:
+    """Each kind of conversation in team T1, with the people of the cells in it."""
+    people = [ALICE.id, BOB.id, CHEN.id, ADA.id]
+    slack.add_channel("C0GENERAL", "general")
+    slack.add_channel("C0RANDOM", "random", bot=False)
+    slack.add_channel("C0PLANNING", "planning", kind=SlackKind.PRIVATE, members=people)
+    slack.add_channel("G0LEADS", "leads", kind=SlackKind.PRIVATE, bot=False, members=people)
+    slack.add_channel("D0ALICEBOB", kind=SlackKind.IM, bot=False, members=[ALICE.id, BOB.id])
+    slack.add_channel("G0MPIM", kind=SlackKind.MPIM, bot=False, members=people)
+    opened = slack.answer("conversations.open", {"users": ALICE.id})
+    assert opened["channel"]["id"] == ALICE_DM
 
 
 # --- one bot per database backend ---------------------------------------------------------------
@@ -104,6 +112,8 @@ class World:
     bot: Bot
     db: Engine
     topics: Iterator[int]
+    triggers: dict[str, str] = field(default_factory=dict)
+    """Request id -> the trigger_id Slack issued for it (views.open takes no other)."""
 
     @property
     def slack(self) -> FakeSlack:
@@ -121,7 +131,9 @@ def world(
 ) -> Iterator[World]:
     directory = tmp_path_factory.mktemp(f"matrix-{request.param}")
     slack = FakeSlack()
+    slack.install("T1", scopes=manifest_scopes(), token=BOT_TOKEN)
     slack.add_users(ALICE, BOB, CHEN, ADA, BOT_USER)
+    build_places(slack)
     with (
         database_on(request.param, directory) as database,
         serve_sandbox() as sandbox,
@@ -144,23 +156,17 @@ def command(world: World, place: Place, text_: str, *, user: Any = ALICE) -> str
     """Type `/meet text_` in `place`; the id of its response_url."""
     harness = world.bot.harness
     rid = f"m{next(harness._ids)}"
-    if place.hidden and _creates(text_):
-        world.slack.fail["conversations.info"] = ["channel_not_found"]
     body = slash_command_body(
         text_,
         user_id=user.id,
         team_id=user.team_id,
         channel_id=place.channel,
-        channel_name=place.name,
+        channel_name=world.slack.ws.channels[place.channel].slash_name,
         response_url=f"{harness.slack_url}/response/{rid}",
-        trigger_id=f"trigger-{rid}",
+        trigger_id=world.triggers.setdefault(rid, world.slack.issue_trigger(user.id)),
     )
     assert harness.post(body).status_code == 200
     return rid
-
-
-def _creates(text_: str) -> bool:
-    return not text_.startswith(("list", "cancel", "admin", "schedule"))
 
 
 def submit(
@@ -168,8 +174,6 @@ def submit(
 ) -> None:
     """Submit the modal the bot opened for `rid`, as Slack does: with its private_metadata."""
     view = opened_view(world, rid)
-    if place.hidden and view["callback_id"] == blocks.SCHEDULE_MODAL:
-        world.slack.fail["conversations.info"] = ["channel_not_found"]
     response = world.bot.harness.submit_view(
         {
             "id": f"V{rid}",  # Slack's view IDs are unique; this fake's views.open says V1
@@ -183,25 +187,25 @@ def submit(
     assert response.content in (b"", b"{}"), response.content
 
 
-def field(block_id: str, element: dict[str, Any]) -> dict[str, Any]:
+def value(block_id: str, element: dict[str, Any]) -> dict[str, Any]:
     return {block_id: {block_id: element}}
 
 
 def schedule_values(topic: str, start: datetime, invitee: str) -> dict[str, Any]:
     return {
-        **field(blocks.SCHEDULE_TOPIC, {"type": "plain_text_input", "value": topic}),
-        **field(
+        **value(blocks.SCHEDULE_TOPIC, {"type": "plain_text_input", "value": topic}),
+        **value(
             blocks.SCHEDULE_START,
             {"type": "datetimepicker", "selected_date_time": int(start.timestamp())},
         ),
-        **field(
+        **value(
             blocks.SCHEDULE_DURATION,
             {"type": "static_select", "selected_option": {"value": "30"}},
         ),
-        **field(
+        **value(
             blocks.SCHEDULE_INVITEES, {"type": "multi_users_select", "selected_users": [invitee]}
         ),
-        **field(
+        **value(
             blocks.SCHEDULE_RECURRENCE,
             {"type": "static_select", "selected_option": {"value": "none"}},
         ),
@@ -363,7 +367,7 @@ def opened_view(world: World, rid: str) -> dict[str, Any]:
         lambda: [
             c.args["view"]
             for c in world.slack.calls_to("views.open")
-            if c.args["trigger_id"] == f"trigger-{rid}"
+            if c.args["trigger_id"] == world.triggers[rid]
         ],
         "the form",
     )
@@ -445,8 +449,8 @@ def test_admin_setup(world: World, place: Place) -> None:
     rid = command(world, place, "admin setup", user=ADA)
     assert opened_view(world, rid)["callback_id"] == blocks.ADMIN_SETUP_MODAL
 
-    def text_(block_id: str, value: str) -> dict[str, Any]:
-        return field(block_id, {"type": "plain_text_input", "value": value})
+    def text_(block_id: str, typed: str) -> dict[str, Any]:
+        return value(block_id, {"type": "plain_text_input", "value": typed})
 
     submit(
         world,
@@ -456,7 +460,7 @@ def test_admin_setup(world: World, place: Place) -> None:
             **text_(blocks.ADMIN_APP_ID, APP_ID),
             **text_(blocks.ADMIN_APP_KEY, APP_KEY),
             **text_(blocks.ADMIN_CORP_ID, ""),
-            **field(
+            **value(
                 blocks.ADMIN_MODE,
                 {"type": "static_select", "selected_option": {"value": "email"}},
             ),
