@@ -214,6 +214,8 @@ def test_three_replicas_post_300_reminders_once_each(
     if empty_database.backend != "postgresql":
         pytest.skip("replicas share a database only on PostgreSQL (SQLite is single-process)")
     slack, url = fake_slack[0], empty_database.url
+    for i in range(30):  # public channels with the bot, where the reminders go
+        slack.add_channel(f"C{i:03d}")
     with contextlib.ExitStack() as stack:
         # Every replica is up (healthy) before anything is due, however slowly they start.
         for name in ("a", "b", "c"):
