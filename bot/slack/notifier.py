@@ -92,8 +92,11 @@ def decide_reach(conversation: Conversation) -> Reach:
 
     A bot token sees a DM only if it is the app's own DM with someone, so a visible IM is
     postable. A group DM never is (the app's DM reaches the same people and its history is
-    readable with im:history alone). An archived channel, one the bot cannot see, or one it
-    was refused (missing scope) takes nothing. A public channel it is not in is joined."""
+    readable with im:history alone). An archived channel or one the bot cannot see takes
+    nothing. A public channel it is not in is joined; so is one it may not look at (an install
+    without the *:read scopes), which then posts as before if it may not join either."""
+    if conversation.error == "missing_scope":
+        return Reach.JOIN  # an install that has not granted the *:read scopes yet
     if conversation.error is not None or conversation.is_archived or conversation.is_mpim:
         return Reach.PEOPLE
     if conversation.is_im or conversation.is_member:
@@ -220,8 +223,12 @@ class Notifier:
             try:
                 await self._client.conversations_join(channel=channel)
             except SlackApiError as exc:
-                log.info("cannot join %s: %s", channel, exc.response.get("error"))
-                return False
+                error = exc.response.get("error")
+                log.info("cannot join %s: %s", channel, error)
+                if error != "missing_scope":
+                    return False
+                # An install without channels:join posts as before (chat:write.public); a
+                # refusal then sends the card privately and the notices by DM.
             reach = Reach.POST
         if reach is Reach.POST:
             self._postable.add(channel)

@@ -56,12 +56,15 @@ def test_decide_reach_from_conversations_info(info: dict[str, object], expected:
     "error",
     [
         pytest.param("channel_not_found", id="private-channel-or-dm-the-bot-cannot-see"),
-        pytest.param("missing_scope", id="a-kind-the-token-may-not-read"),
         pytest.param("not_in_channel", id="not-in-channel"),
     ],
 )
 def test_a_refused_look_sends_to_people(error: str) -> None:
     assert decide_reach(Conversation(error=error)) is Reach.PEOPLE
+
+
+def test_an_install_without_the_read_scopes_tries_to_join() -> None:
+    assert decide_reach(Conversation(error="missing_scope")) is Reach.JOIN
 
 
 def test_origin_round_trips_through_private_metadata() -> None:
