@@ -18,8 +18,13 @@ BOT_SCOPES: Final = (
     "users:read",
     "users:read.email",
     "im:write",
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "channels:join",
     "channels:history",
     "groups:history",
+    "im:history",
     "calls:write",
     "calls:read",
 )

@@ -28,12 +28,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.service import (
+    LATE_AFTER,
+    MAX_ATTEMPTS,
     DeliveryQueue,
     Fate,
     MeetingService,
     StatusChange,
     StatusKind,
     delivery_fate,
+    dm_recipients,
     superseded,
 )
 from bot.service.ports import (
@@ -74,7 +77,10 @@ def backoff(attempts: int) -> timedelta:
 
 
 def posting_channel(delivery: DeliveryRow, meeting: MeetingRow) -> str:
-    """Where a delivery goes: the reminder channel it was created for, else the meeting's."""
+    """Where a delivery goes: its person (resolved to the app's DM with them when posting),
+    the reminder channel it was created for, else the meeting's conversation."""
+    if delivery.recipient:
+        return delivery.recipient
     chosen = (delivery.payload or {}).get("channel")
     return chosen if isinstance(chosen, str) and chosen else meeting.channel_id or ""
 
@@ -148,6 +154,7 @@ class Scheduler:
         self.worker_id = worker_id or worker_name()
         self._listeners: list[StatusListener] = [self.update_card, *listeners]
         self._sent = SentRecorder(deliveries, self.worker_id)
+        self._handed_over = False
         # The command that created a meeting holds its card like a claimed delivery: only
         # after the claim time may this job decide the card was lost and post it.
         self._card_grace = timedelta(seconds=settings.claim_seconds)
@@ -271,9 +278,10 @@ class Scheduler:
                     )
                     continue
                 by_channel.setdefault(posting_channel(item.delivery, item.meeting), []).append(item)
+            self._handed_over = False
             counts = await asyncio.gather(*(self._channel(items) for items in by_channel.values()))
             posted += sum(counts)
-            if len(claimed) < CLAIM_BATCH:
+            if len(claimed) < CLAIM_BATCH and not self._handed_over:
                 return posted
 
     async def _channel(self, items: list[ClaimedDelivery]) -> int:
@@ -294,11 +302,34 @@ class Scheduler:
                 delivery, worker_id=self.worker_id, reason="its meeting is over or unreachable"
             )
             return False
+        if fate is Fate.LATE:
+            await self._deliveries.drop(
+                delivery, worker_id=self.worker_id, reason=f"late: not posted within {LATE_AFTER}"
+            )
+            return False
         if fate is Fate.WAIT:
             await self._failed(delivery, "the card is not posted yet", posted=False)
             return False
+        if fate is Fate.TO_PEOPLE:
+            await self._to_people(delivery, meeting, "the card was shown privately")
+            return False
         channel = posting_channel(delivery, meeting)
-        thread = None if delivery.kind.startswith(REMINDER_PREFIX) else meeting.message_ts
+        thread = (
+            None
+            if delivery.kind.startswith(REMINDER_PREFIX) or delivery.recipient
+            else meeting.message_ts
+        )
+        if delivery.recipient:
+            try:
+                channel = await self._poster.direct_channel(delivery.recipient)
+            except ChannelGoneError as exc:
+                await self._deliveries.drop(
+                    delivery, worker_id=self.worker_id, reason=f"cannot DM: {exc.reason}"
+                )
+                return False
+            except (PostError, TimeoutError) as exc:
+                await self._failed(delivery, f"DM not opened: {_error(exc)}", posted=None)
+                return False
         if delivery.posting_at is not None:
             # An earlier attempt began posting and never recorded the outcome.
             try:
@@ -331,7 +362,10 @@ class Scheduler:
                         delivery, meeting, channel=channel, now=now, thread=thread
                     )
         except ChannelGoneError as exc:
-            await self._deliveries.drop(delivery, worker_id=self.worker_id, reason=exc.reason)
+            if delivery.recipient:
+                await self._deliveries.drop(delivery, worker_id=self.worker_id, reason=exc.reason)
+            else:
+                await self._to_people(delivery, meeting, f"the conversation refused: {exc.reason}")
             return False
         except PostRefusedError as exc:
             # The platform answered, so nothing was posted.
@@ -346,10 +380,28 @@ class Scheduler:
             await self._show_state(meeting)  # the state change's own card update failed
         return True
 
+    async def _to_people(self, delivery: DeliveryRow, meeting: MeetingRow, why: str) -> None:
+        people = dm_recipients(meeting)
+        await self._deliveries.to_people(
+            delivery,
+            worker_id=self.worker_id,
+            recipients=people,
+            reason=f"sent by DM to {len(people)} people instead: {why}",
+        )
+        self._handed_over = True  # the new rows are due: the tick claims another round
+
     async def _failed(self, delivery: DeliveryRow, error: str, *, posted: bool | None) -> None:
         log.warning(
             "delivery %s not posted (attempt %s): %s", delivery.id, delivery.attempts, error
         )
+        if delivery.attempts >= MAX_ATTEMPTS:
+            # Bounded: what keeps failing ends dropped with its reason, never retried forever.
+            await self._deliveries.drop(
+                delivery,
+                worker_id=self.worker_id,
+                reason=f"gave up after {delivery.attempts} attempts: {error}",
+            )
+            return
         await self._deliveries.failed(
             delivery,
             worker_id=self.worker_id,
@@ -377,6 +429,9 @@ class Scheduler:
                     meeting, channel_id=meeting.channel_id, message_ts=ts, card_state=meeting.state
                 )
                 posted += 1
+            else:
+                # The poster showed it to the organizer privately: stop trying the conversation.
+                await self._service.card_unpostable(meeting)
         return posted
 
 

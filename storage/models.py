@@ -194,7 +194,8 @@ class Delivery(SQLModel, table=True):
             "meeting_id",
             "occurrence",
             "kind",
-            name="uq_delivery_meeting_occurrence_kind",
+            "recipient",
+            name="uq_delivery_meeting_occurrence_kind_recipient",
         ),
         ForeignKeyConstraint(
             ["team_id", "meeting_id"],
@@ -219,6 +220,9 @@ class Delivery(SQLModel, table=True):
     """Start of the occurrence this message is about (the start for a one-off meeting)."""
     kind: str
     """'reminder:<minutes>', 'started' or 'ended'."""
+    recipient: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    """'' for a post in the meeting's conversation; else the Slack user ID of the person it
+    goes to by the app's DM (the conversation could not take it)."""
     due_at: datetime = Field(sa_type=UTCDateTime)
     claimed_by: str | None = None
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

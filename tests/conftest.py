@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -25,12 +26,12 @@ class Database:
     url: str
 
 
-@pytest.fixture(params=BACKENDS)
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """An empty database: a temporary SQLite file, or a new PostgreSQL schema (dropped after)."""
-    backend: str = request.param
+@contextlib.contextmanager
+def database_on(backend: str, directory: Path) -> Iterator[Database]:
+    """An empty database: a SQLite file in `directory`, or a new PostgreSQL schema (dropped
+    after)."""
     if backend == "sqlite":
-        yield Database(backend, f"sqlite:///{tmp_path / 'meetbot.db'}")
+        yield Database(backend, f"sqlite:///{directory / 'meetbot.db'}")
         return
     base = sync_url(os.environ[PG_ENV])
     schema = f"t_{uuid.uuid4().hex}"
@@ -44,3 +45,10 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[D
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database on each backend (see `database_on`)."""
+    with database_on(request.param, tmp_path) as database:
+        yield database

@@ -8,7 +8,7 @@ does), `status` (pure live-status rules), `tracker` (applying them), `deliveries
 owed-message queue), and `facade` (`MeetingService`, composing them).
 """
 
-from bot.service.deliveries import ENDED, STARTED, DeliveryQueue, reminder_deliveries
+from bot.service.deliveries import ENDED, MAX_ATTEMPTS, STARTED, DeliveryQueue, reminder_deliveries
 from bot.service.facade import MeetingService
 from bot.service.identity import (
     NotConfigured,
@@ -45,12 +45,14 @@ from bot.service.ports import (
     Profile,
 )
 from bot.service.status import (
+    LATE_AFTER,
     Decision,
     Fate,
     StatusChange,
     StatusKind,
     decide_status,
     delivery_fate,
+    dm_recipients,
     lasted_minutes,
     occurrence_over,
     pick_session,
@@ -59,6 +61,8 @@ from bot.service.status import (
 
 __all__ = [
     "ENDED",
+    "LATE_AFTER",
+    "MAX_ATTEMPTS",
     "STARTED",
     "AdminDone",
     "AppSettings",
@@ -94,6 +98,7 @@ __all__ = [
     "decide_status",
     "delivery_fate",
     "describe_recurrence",
+    "dm_recipients",
     "lasted_minutes",
     "occurrence_over",
     "occurrences_of",

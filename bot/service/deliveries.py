@@ -10,12 +10,15 @@ from typing import Final
 from bot.service.ports import ClaimedDelivery, DeliveryRow
 from storage.repo import REMINDER_PREFIX, NewDelivery, Repository, SentPost
 
-__all__ = ["ENDED", "STARTED", "DeliveryQueue", "reminder_deliveries"]
+__all__ = ["ENDED", "MAX_ATTEMPTS", "STARTED", "DeliveryQueue", "reminder_deliveries"]
 
 STARTED: Final = "started"
 """Kind of the thread reply saying the meeting started."""
 ENDED: Final = "ended"
 """Kind of the thread reply saying the meeting ended, and how long it lasted."""
+MAX_ATTEMPTS: Final = 12
+"""A message whose post or look-up failed this many times is dropped with its last error
+(with the scheduler's backoff, 2 s doubling to 5 min, about 25 minutes of trying)."""
 
 
 def reminder_deliveries(
@@ -111,6 +114,19 @@ class DeliveryQueue:
             error=error,
             retry_at=self._clock() + retry_in,
             posted=posted,
+        )
+
+    async def to_people(
+        self, delivery: DeliveryRow, *, worker_id: str, recipients: Sequence[str], reason: str
+    ) -> bool:
+        """Hand a message for the conversation over to `recipients` (one DM each, owed like
+        any message) and withdraw it with `reason`; False if the claim was lost."""
+        return await self._repo.redirect_delivery(
+            team_id=delivery.team_id,
+            delivery_id=delivery.id,
+            worker_id=worker_id,
+            recipients=recipients,
+            reason=reason,
         )
 
     async def drop(self, delivery: DeliveryRow, *, worker_id: str, reason: str) -> None:

@@ -106,6 +106,11 @@ class ChatPoster(Protocol):
         """`async with poster.turn(channel):` waits for the channel's next posting slot
         (pacing); the slot is used when the block exits."""
 
+    async def direct_channel(self, user_id: str) -> str:
+        """The app's own DM with `user_id` (opened if need be), where a message for one person
+        goes and where the app can read its own history. Raises ChannelGoneError (that person
+        cannot be messaged), PostRefusedError or PostUnknownError."""
+
     async def find_due(
         self,
         *,
@@ -136,4 +141,4 @@ class ChatPoster(Protocol):
 
     async def post_card(self, meeting: MeetingRow) -> str | None:
         """Post the meeting's card in its channel; its message id, or None if the bot cannot
-        post there. Raises PostRefusedError."""
+        post there (the card then went privately to the organizer). Raises PostRefusedError."""

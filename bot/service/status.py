@@ -17,12 +17,14 @@ from storage.repo import REMINDER_PREFIX
 __all__ = [
     "HISTORY_GRACE",
     "HISTORY_SLACK",
+    "LATE_AFTER",
     "Decision",
     "Fate",
     "StatusChange",
     "StatusKind",
     "decide_status",
     "delivery_fate",
+    "dm_recipients",
     "lasted_minutes",
     "occurrence_over",
     "pick_session",
@@ -145,8 +147,17 @@ class Fate(StrEnum):
     POST = "post"
     DROP = "drop"
     """Never post: withdraw it (the occurrence is over, the meeting cancelled)."""
+    LATE = "late"
+    """Never post: it is more than LATE_AFTER past due (withdraw it, saying so)."""
     WAIT = "wait"
     """Not yet: the card it replies under is not posted yet."""
+    TO_PEOPLE = "to_people"
+    """The conversation cannot take it (the card was shown privately): send it to the
+    organizer and each invitee by the app's DM instead."""
+
+
+LATE_AFTER: Final = timedelta(hours=1)
+"""An owed message not posted this long after its due time is dropped as late."""
 
 
 def occurrence_over(meeting: MeetingRow, occurrence: datetime, now: datetime) -> bool:
@@ -161,27 +172,47 @@ def occurrence_over(meeting: MeetingRow, occurrence: datetime, now: datetime) ->
 
 
 def superseded(deliveries: Sequence[DeliveryRow]) -> set[int]:
-    """Ids of reminders made pointless by a later reminder of the same occurrence that is
-    due as well (the bot was down across both): only the latest goes out, late."""
-    latest: dict[tuple[str, int, datetime], DeliveryRow] = {}
+    """Ids of reminders made pointless by a later reminder of the same occurrence (for the
+    same recipient) that is due as well (the bot was down across both): only the latest goes
+    out, late."""
+    latest: dict[tuple[str, int, datetime, str], DeliveryRow] = {}
     for d in deliveries:
         if d.kind.startswith(REMINDER_PREFIX):
-            key = (d.team_id, d.meeting_id, d.occurrence)
+            key = (d.team_id, d.meeting_id, d.occurrence, d.recipient)
             if key not in latest or d.due_at > latest[key].due_at:
                 latest[key] = d
     keep = {d.id for d in latest.values()}
     return {d.id for d in deliveries if d.kind.startswith(REMINDER_PREFIX) and d.id not in keep}
 
 
+def dm_recipients(meeting: MeetingRow) -> tuple[str, ...]:
+    """Who gets a message by DM when the meeting's conversation cannot take it: the organizer
+    and each invitee, once each."""
+    return tuple(dict.fromkeys((meeting.organizer_slack_id, *meeting.invitees)))
+
+
 def delivery_fate(delivery: DeliveryRow, meeting: MeetingRow, now: datetime) -> Fate:
     """Reminders go out, late ones too, while their occurrence has not ended; afterwards (or
-    once cancelled) they are dropped. Start/end replies wait for the card they thread under."""
-    if delivery.kind.startswith(REMINDER_PREFIX):
-        if not meeting.channel_id or occurrence_over(meeting, delivery.occurrence, now):
-            return Fate.DROP
+    once cancelled) they are dropped. Start/end replies wait for the card they thread under.
+    Nothing is posted more than LATE_AFTER past due. A message for the conversation goes to
+    the people instead when the card could only be shown privately (or there is no
+    conversation); one already addressed to a person is simply posted."""
+    reminder = delivery.kind.startswith(REMINDER_PREFIX)
+    if reminder and occurrence_over(meeting, delivery.occurrence, now):
+        return Fate.DROP
+    if now - delivery.due_at > LATE_AFTER:
+        return Fate.LATE
+    if delivery.recipient:
+        return Fate.POST
+    if reminder:
+        elsewhere = (delivery.payload or {}).get("channel")
+        if elsewhere:
+            return Fate.POST  # the workspace's reminder channel, whatever the card's fate
+        if not meeting.channel_id or meeting.message_ts == "":
+            return Fate.TO_PEOPLE
         return Fate.POST
     if meeting.message_ts is None:
         return Fate.WAIT
     if not meeting.message_ts or not meeting.channel_id:
-        return Fate.DROP  # the card could only be shown privately: no thread to reply in
+        return Fate.TO_PEOPLE  # the card could only be shown privately: no thread to reply in
     return Fate.POST

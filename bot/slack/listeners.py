@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -58,12 +59,18 @@ def _invocation(body: dict[str, Any]) -> Invocation:
     team = body.get("team") or {}
     user = body.get("user") or {}
     view = body.get("view") or {}
-    channel = (body.get("channel") or {}).get("id") or view.get("private_metadata") or ""
+    channel = (body.get("channel") or {}).get("id") or _origin(body).channel_id
     return Invocation(
         str(team.get("id") or view.get("team_id") or user.get("team_id", "")),
         str(user.get("id", "")),
         str(channel),
     )
+
+
+def _origin(body: dict[str, Any]) -> blocks.ModalOrigin:
+    """A submitted modal's origin (conversation, response_url) from its private_metadata."""
+    metadata = (body.get("view") or {}).get("private_metadata")
+    return blocks.read_origin(metadata if isinstance(metadata, str) else "")
 
 
 def request_key(body: dict[str, Any]) -> tuple[str, str] | None:
@@ -131,18 +138,21 @@ class Listeners:
         self._clock = clock
 
     def answer(self, body: dict[str, Any]) -> Reply:
-        """Reply privately: through the request's response_url, or (a modal, which has none)
-        as an ephemeral message in the channel the modal was opened from."""
-        url = body.get("response_url")
-        invocation = _invocation(body)
+        """Reply privately: through the request's response_url (a modal's is the command's,
+        carried in its private_metadata), else (none, expired, refused) in the app's DM with
+        the user. Never chat.postEphemeral: the bot may not see the conversation."""
+        url = str(body.get("response_url") or _origin(body).response_url)
+        user_id = _invocation(body).user_id
 
         async def reply(message: Message) -> None:
             if url:
-                await self._notifier.respond(str(url), message)
-            else:
-                await self._client.chat_postEphemeral(
-                    channel=invocation.channel_id, user=invocation.user_id, **message
-                )
+                try:
+                    await self._notifier.respond(url, message)
+                except (ValueError, aiohttp.ClientError) as exc:
+                    log.warning("answering by DM: the response_url failed (%s)", type(exc).__name__)
+                else:
+                    return
+            await self._notifier.direct(user_id, message)
 
         return reply
 
@@ -200,7 +210,11 @@ class Listeners:
         invocation = _invocation(body)
         outcome = await self._service.execute(invocation, text)
         await self._presenter.present(
-            outcome, invocation, reply=self.answer(body), trigger_id=body.get("trigger_id")
+            outcome,
+            invocation,
+            reply=self.answer(body),
+            trigger_id=body.get("trigger_id"),
+            response_url=str(body.get("response_url") or ""),
         )
 
     async def run_open_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -215,8 +229,11 @@ class Listeners:
         stored setup), shown with views.update."""
         invocation = _invocation(body)
         trigger_id = body.get("trigger_id")
+        response_url = str(body.get("response_url") or "")
         opened = (
-            await self._presenter.open_form(form, invocation, trigger_id) if trigger_id else None
+            await self._presenter.open_form(form, invocation, trigger_id, response_url=response_url)
+            if trigger_id
+            else None
         )
         if opened is None:  # Slack refused the trigger: a repeat, or too late
             if await self.act_once(body):
@@ -231,7 +248,11 @@ class Listeners:
         try:
             outcome = await self._service.execute(invocation, text)
             await self._presenter.present(
-                outcome, invocation, reply=self.answer(body), opened=opened
+                outcome,
+                invocation,
+                reply=self.answer(body),
+                opened=opened,
+                response_url=response_url,
             )
         except Exception:
             await self._presenter.show_failure(opened)
@@ -257,8 +278,11 @@ class Listeners:
     async def run_reading_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Open the scheduling form prefilled from the button: views.open first (a trigger_id
         lives 3 s), with nothing but pure work before it."""
+        origin = blocks.ModalOrigin(
+            _invocation(body).channel_id, str(body.get("response_url") or "")
+        )
         view = render_reading_form(
-            str(action.get("value") or ""), private_metadata=_invocation(body).channel_id
+            str(action.get("value") or ""), private_metadata=blocks.origin_metadata(origin)
         )
         await self._client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
 

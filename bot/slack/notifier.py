@@ -1,5 +1,6 @@
 """Posting and updating meetbot's Slack messages: cards, host details, invitations (the
-scheduler's posts: bot.slack.poster), and the Web API client they go through.
+scheduler's posts: bot.slack.poster), and the Web API client they go through; whether the bot
+can post in a conversation (`decide_reach`, pure, and `Notifier.reach`, the probe).
 
 The Web API client carries slack_sdk's retry handlers, so 429 answers are waited out
 (Retry-After) and dropped connections retried before anything here sees an error.
@@ -11,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -30,9 +32,12 @@ from bot.slack.installs import TeamTokens, TeamWebClient, acting_for
 __all__ = [
     "NOT_IN_CHANNEL",
     "CardHook",
+    "Conversation",
     "Notifier",
+    "Reach",
     "WebClients",
     "card_view",
+    "decide_reach",
     "is_slack_response_url",
     "web_client",
     "web_clients",
@@ -42,6 +47,64 @@ log = logging.getLogger(__name__)
 
 NOT_IN_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 SLACK_HOOKS_HOST: Final = "hooks.slack.com"
+CANNOT_DM: Final = frozenset(
+    {"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_visible", "channel_not_found"}
+)
+"""conversations.open answers that mean this person cannot be messaged at all."""
+
+
+class Reach(StrEnum):
+    """Whether the bot can post in a conversation (and read back its own posts there)."""
+
+    POST = "post"
+    """A member: post there (history readable with the matching *:history scope)."""
+    JOIN = "join"
+    """A public channel it is not in: conversations.join first, then post."""
+    PEOPLE = "people"
+    """It cannot (a private channel without it, a DM between people, a group DM): reach
+    the people by the app's DM instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What conversations.info told about a conversation (its `channel` object), or that
+    it refused (`error`: channel_not_found when the bot cannot see it, …)."""
+
+    error: str | None = None
+    is_member: bool = False
+    is_private: bool = False
+    is_im: bool = False
+    is_mpim: bool = False
+    is_archived: bool = False
+
+    @classmethod
+    def from_info(cls, channel: dict[str, Any]) -> Conversation:
+        return cls(
+            is_member=channel.get("is_member") is True,
+            is_private=channel.get("is_private") is True,
+            is_im=channel.get("is_im") is True,
+            is_mpim=channel.get("is_mpim") is True,
+            is_archived=channel.get("is_archived") is True,
+        )
+
+
+def decide_reach(conversation: Conversation) -> Reach:
+    """Where the bot's posts for a conversation go, from what Slack told about it.
+
+    A bot token sees a DM only if it is the app's own DM with someone, so a visible IM is
+    postable. A group DM never is (the app's DM reaches the same people and its history is
+    readable with im:history alone). An archived channel or one the bot cannot see takes
+    nothing. A public channel it is not in is joined; so is one it may not look at (an install
+    without the *:read scopes), which then posts as before if it may not join either."""
+    if conversation.error == "missing_scope":
+        return Reach.JOIN  # an install that has not granted the *:read scopes yet
+    if conversation.error is not None or conversation.is_archived or conversation.is_mpim:
+        return Reach.PEOPLE
+    if conversation.is_im or conversation.is_member:
+        return Reach.POST
+    if conversation.is_private:
+        return Reach.PEOPLE
+    return Reach.JOIN
 
 
 def is_slack_response_url(url: str, *, api_url: str) -> bool:
@@ -147,6 +210,41 @@ class Notifier:
         self._client = client
         self._prepare_card = prepare_card
         """Run on a meeting just before its card is first posted (Slack Calls attaches here)."""
+        self._postable: set[str] = set()
+        """Conversations this process found postable (joined, if public)."""
+        self._dms: dict[str, str] = {}
+        """User ID -> the app's DM channel with them."""
+
+    async def reach(self, channel: str) -> bool:
+        """Whether the bot can post in `channel`; a public channel is joined first, so the
+        bot can read back its own posts there (the after-crash look-up)."""
+        if channel in self._postable:
+            return True
+        try:
+            info = await self._client.conversations_info(channel=channel)
+            found = info.get("channel")
+            conversation = Conversation.from_info(found if isinstance(found, dict) else {})
+        except SlackApiError as exc:
+            conversation = Conversation(error=str(exc.response.get("error") or "slack_error"))
+        reach = decide_reach(conversation)
+        if reach is Reach.JOIN:
+            try:
+                await self._client.conversations_join(channel=channel)
+            except SlackApiError as exc:
+                error = exc.response.get("error")
+                log.info("cannot join %s: %s", channel, error)
+                if error != "missing_scope":
+                    return False
+                # An install without channels:join posts as before (chat:write.public); a
+                # refusal then sends the card privately and the notices by DM.
+            reach = Reach.POST
+        if reach is Reach.POST:
+            self._postable.add(channel)
+        return reach is Reach.POST
+
+    def forget(self, channel: str) -> None:
+        """Slack refused a post in `channel`: probe it again next time."""
+        self._postable.discard(channel)
 
     async def post_card(self, meeting: MeetingRow) -> str | None:
         """Post the meeting's card in its channel; its ts, or None if the bot can't post there."""
@@ -154,6 +252,8 @@ class Notifier:
         if not channel:
             return None
         with acting_for(meeting.team_id):
+            if not await self.reach(channel):
+                return None
             if self._prepare_card is not None:
                 meeting = await self._prepare_card(meeting)
             message = blocks.render_card(card_view(meeting))
@@ -163,6 +263,7 @@ class Notifier:
                 )
             except SlackApiError as exc:
                 if exc.response.get("error") in NOT_IN_CHANNEL:
+                    self.forget(channel)
                     return None
                 raise
         return str(response["ts"])
@@ -177,30 +278,38 @@ class Notifier:
                 channel=meeting.channel_id, ts=meeting.message_ts, **message
             )
 
-    async def ephemeral(self, *, channel_id: str, user_id: str, message: dict[str, Any]) -> None:
-        """A message only `user_id` sees, in `channel_id`."""
-        await self._client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
-
     async def respond(self, response_url: str, message: dict[str, Any]) -> None:
         """Answer through a response_url, ephemeral unless the message says otherwise.
 
         Bolt's `respond` opens a new HTTP session per answer; this reuses the client's.
+        Raises ValueError for a URL Slack could not have issued, aiohttp.ClientError when
+        the post fails (an expired URL, one used too often).
         """
         if not is_slack_response_url(response_url, api_url=self._client.base_url):
             # Only Slack hands out response URLs; anything else would make us post the
             # organizer's host link to a stranger's server.
-            log.warning("refused to answer through a response_url that is not Slack's")
-            return
+            raise ValueError("not a Slack response_url")
         body = {"response_type": "ephemeral", "replace_original": False, **message}
         session = self._client.session
         if session is None:
-            async with aiohttp.ClientSession() as session, session.post(response_url, json=body):
-                return
+            async with (
+                aiohttp.ClientSession() as own,
+                own.post(response_url, json=body) as answer,
+            ):
+                answer.raise_for_status()
+            return
         async with session.post(response_url, json=body) as answer:
             answer.raise_for_status()
 
+    async def dm_channel(self, user_id: str) -> str:
+        """The app's DM with `user_id` (conversations.open; remembered)."""
+        channel = self._dms.get(user_id)
+        if channel is None:
+            opened = await self._client.conversations_open(users=user_id)
+            channel = self._dms[user_id] = str(opened["channel"]["id"])
+        return channel
+
     async def direct(self, user_id: str, message: dict[str, Any]) -> None:
-        """A direct message from the bot to `user_id`."""
-        opened = await self._client.conversations_open(users=user_id)
-        channel = opened["channel"]["id"]
+        """A direct message from the app to `user_id`, in the app's DM with them."""
+        channel = await self.dm_channel(user_id)
         await self._client.chat_postMessage(channel=channel, unfurl_links=False, **message)

@@ -3,6 +3,11 @@ deliveries rendered as of their posting time, tagged with their delivery id in m
 metadata, paced per channel, and found again after a crash by that metadata; the card
 repair and card-state updates; Slack's errors told as the neutral outcomes.
 
+It posts only where it can read its posts back: a conversation it is a member of (a public
+channel is joined first, `Notifier.reach`) or the app's own DM with a person
+(`direct_channel`, history with im:history). Anywhere else the conversation is refused
+(ChannelGoneError) and the scheduler sends the message to the people by DM instead.
+
 Its Web API client must not retry dropped connections (`web_client(...,
 retry_connection_errors=False)`): a post retried blindly could be posted twice.
 """
@@ -33,7 +38,7 @@ from bot.service.ports import (
 )
 from bot.slack import blocks
 from bot.slack.installs import acting_for
-from bot.slack.notifier import NOT_IN_CHANNEL, CardHook, Notifier, card_view
+from bot.slack.notifier import CANNOT_DM, NOT_IN_CHANNEL, CardHook, Notifier, card_view
 
 __all__ = [
     "DELIVERY_EVENT",
@@ -145,6 +150,26 @@ class SlackPoster:
         """`async with poster.turn(channel):` waits for the channel's next posting slot."""
         return self._pacer.turn(channel)
 
+    async def direct_channel(self, user_id: str) -> str:
+        """The app's DM with `user_id` (conversations.open, remembered)."""
+        try:
+            return await self._cards.dm_channel(user_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") in CANNOT_DM:
+                raise ChannelGoneError(_code(exc)) from exc
+            raise PostRefusedError(_code(exc)) from exc
+        except aiohttp.ClientError as exc:
+            raise PostUnknownError(type(exc).__name__) from exc
+
+    async def _member_of(self, channel: str) -> None:
+        """Join a public channel before posting there; ChannelGoneError where it cannot post."""
+        try:
+            postable = await self._cards.reach(channel)
+        except aiohttp.ClientError as exc:
+            raise PostUnknownError(type(exc).__name__) from exc
+        if not postable:
+            raise ChannelGoneError("cannot_post_here")
+
     async def post_due(
         self,
         delivery: DeliveryRow,
@@ -158,6 +183,8 @@ class SlackPoster:
         call it inside `turn(channel)`. 429s are already waited out by the client."""
         message = render_delivery(delivery, meeting, now)
         extra: dict[str, Any] = {"thread_ts": thread} if thread else {}
+        if not delivery.recipient:
+            await self._member_of(channel)
         try:
             with acting_for(meeting.team_id):
                 response = await self._client.chat_postMessage(
@@ -170,6 +197,7 @@ class SlackPoster:
         except SlackApiError as exc:
             # Slack answered, so nothing was posted.
             if exc.response.get("error") in NOT_IN_CHANNEL:
+                self._cards.forget(channel)
                 raise ChannelGoneError(_code(exc)) from exc
             raise PostRefusedError(_code(exc)) from exc
         except aiohttp.ClientError as exc:
@@ -236,8 +264,14 @@ class SlackPoster:
             raise PostRefusedError(_code(exc)) from exc
 
     async def post_card(self, meeting: MeetingRow) -> str | None:
-        """Post a card that never reached Slack; its ts, or None if the bot can't post there."""
+        """Post a card that never reached Slack; its ts, or None if the bot can't post there
+        (the card then goes to the organizer by the app's DM, with how to add the bot)."""
         try:
-            return await self._cards.post_card(meeting)
+            ts = await self._cards.post_card(meeting)
+            if ts is None:
+                await self._cards.direct(
+                    meeting.organizer_slack_id, blocks.render_private_card(card_view(meeting))
+                )
         except SlackApiError as exc:
             raise PostRefusedError(_code(exc)) from exc
+        return ts

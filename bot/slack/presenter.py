@@ -89,12 +89,16 @@ class Presenter:
         reply: Reply,
         trigger_id: str | None = None,
         opened: OpenedView | None = None,
+        response_url: str = "",
     ) -> None:
         """Deliver `outcome` to the user who asked (privately) or to the channel (cards).
 
         With a form already `opened` for the request, a form outcome fills it in and any other
-        answer is shown in its window instead of the form.
+        answer is shown in its window instead of the form. `response_url`: the command's, kept
+        in a modal's private_metadata so the form's answer reaches the organizer privately
+        however the conversation treats the bot.
         """
+        origin = blocks.origin_metadata(blocks.ModalOrigin(invocation.channel_id, response_url))
         if opened is not None and not isinstance(outcome, OpenSchedule | OpenAdminSetup):
             if isinstance(outcome, NotAllowed):
                 await self._update(opened, blocks.render_admin_setup_denied(), reply)
@@ -142,7 +146,7 @@ class Presenter:
                 await reply(blocks.render_done(text, user_id=user_id))
             case OpenSchedule(topic=topic):
                 view = blocks.render_schedule_modal(
-                    topic=topic, initial_epoch=None, private_metadata=invocation.channel_id
+                    topic=topic, initial_epoch=None, private_metadata=origin
                 )
                 await self._show(view, opened, trigger_id, reply)
             case OpenAdminSetup():
@@ -151,22 +155,23 @@ class Presenter:
                     app_id=current.app_id,
                     corp_id=current.corp_id,
                     mode=current.mapping_mode,
-                    private_metadata=invocation.channel_id,
+                    private_metadata=origin,
                     key_unreadable=current.key_unreadable,
                 )
                 await self._show(view, opened, trigger_id, reply)
 
     async def open_form(
-        self, form: Form, invocation: Invocation, trigger_id: str
+        self, form: Form, invocation: Invocation, trigger_id: str, *, response_url: str = ""
     ) -> OpenedView | None:
         """views.open at once, with nothing read first: the scheduling form whole (it needs no
         data), workspace setup as a loading view that `present` fills in. None when Slack
-        refused the trigger (TRIGGER_ERRORS)."""
-        channel = invocation.channel_id
+        refused the trigger (TRIGGER_ERRORS). The view carries where it was opened from and
+        the command's `response_url` (its private_metadata) for the answer to its submission."""
+        origin = blocks.origin_metadata(blocks.ModalOrigin(invocation.channel_id, response_url))
         view = (
-            blocks.render_schedule_modal(initial_epoch=None, private_metadata=channel)
+            blocks.render_schedule_modal(initial_epoch=None, private_metadata=origin)
             if isinstance(form, cmd.OpenScheduleModal)
-            else blocks.render_admin_setup_loading(private_metadata=channel)
+            else blocks.render_admin_setup_loading(private_metadata=origin)
         )
         try:
             answer = await self._client.views_open(trigger_id=trigger_id, view=view)
@@ -231,26 +236,28 @@ class Presenter:
                 await reply(message or {"text": view["blocks"][0]["text"]["text"]})
 
     async def _created(self, outcome: Created, reply: Reply) -> None:
+        """The card where the bot can post (else privately to the organizer, with how to add
+        the bot), each invitee's DM, and the host details privately to the organizer. One
+        failing step never keeps the others from happening."""
         meeting = outcome.meeting
         card = card_view(meeting)
-        failed = False
+        private: list[Message] = []
         try:
             ts = await self._notifier.post_card(meeting)
         except SlackApiError:
             # The meeting exists; the card-repair job posts it once Slack answers again.
             log.exception("posting the card of meeting %s failed", meeting.id)
-            ts, failed = None, True
-            await reply(blocks.render_working(CARD_WILL_FOLLOW))
-        if ts is not None and meeting.channel_id:
-            await self._service.card_posted(
-                meeting, channel_id=meeting.channel_id, message_ts=ts, card_state=meeting.state
-            )
-        elif not failed:
-            # Not a channel the bot can post in (private, DM): show the card to the organizer.
-            await self._service.card_unpostable(meeting)
-            await reply(blocks.render_card(card))
-        if outcome.host_url:
-            await reply(blocks.render_host_details(card, outcome.host_url, outcome.host_password))
+            private.append(blocks.render_working(CARD_WILL_FOLLOW))
+        else:
+            if ts is not None and meeting.channel_id:
+                await self._service.card_posted(
+                    meeting, channel_id=meeting.channel_id, message_ts=ts, card_state=meeting.state
+                )
+            else:
+                # Not a conversation the bot can post in: the card goes to the organizer, and
+                # its reminders and notices by DM (bot.service.status.delivery_fate).
+                await self._service.card_unpostable(meeting)
+                private.append(blocks.render_private_card(card))
         for invitee in outcome.invitees:
             try:
                 await self._notifier.direct(
@@ -258,3 +265,9 @@ class Presenter:
                 )
             except SlackApiError:
                 log.warning("could not send the invitation to %s", invitee.user_id)
+        if outcome.host_url:
+            private.append(
+                blocks.render_host_details(card, outcome.host_url, outcome.host_password)
+            )
+        for message in private:
+            await reply(message)

@@ -3,8 +3,14 @@
 
 The contract, which bot/scheduler.py and the Slack poster build on:
 
-- Owed once. A delivery is unique per (workspace, meeting, occurrence, kind); enqueueing one
-  already owed adds nothing, so replicas that see the same change owe one message.
+- Owed once. A delivery is unique per (workspace, meeting, occurrence, kind, recipient);
+  enqueueing one already owed adds nothing, so replicas that see the same change owe one
+  message. `recipient` is '' for a post in the meeting's conversation, else the user the
+  message goes to by the app's DM.
+- Handed to people. A conversation delivery the conversation cannot take (the card was shown
+  privately, Slack refused the channel) is withdrawn with its reason and replaced, in the same
+  transaction and under the same claim, by one delivery per person (`redirect_delivery`; same
+  occurrence, kind, due time and payload). Done once: a second attempt finds it withdrawn.
 - Claim and lease. `claim_due` leases due, unsent, unwithdrawn rows to one worker:
   `claimed_by` names it, `claimed_until` = now + lease, `attempts` counts up. A row is free
   when nobody holds it or its lease has run out (its worker died or stalled mid-post). On
@@ -33,6 +39,19 @@ The contract, which bot/scheduler.py and the Slack poster build on:
   one (`withdraw_unsent`, `withdraw_pending`) and an occurrence that is over its unsent
   reminders (`transition_meeting`, storage/repo/meetings.py).
 
+Bounded: every owed message ends sent or withdrawn with a recorded reason (`last_error`),
+never retried forever. The scheduler (bot/scheduler.py, bot/service) withdraws one
+- when its occurrence is over or the meeting cancelled (reminders): "its meeting is over";
+- at its first claim more than LATE_AFTER (1 hour) past its due time: "late: …";
+- after MAX_ATTEMPTS (12) failed claims — posts refused, look-ups failing, DMs that cannot be
+  opened, a card it waits for that never came; with the backoff (2 s doubling, at most 5 min)
+  that is about 25 minutes: "gave up after N attempts: <last error>";
+- at once when the person cannot be messaged at all ("cannot DM: …") or, for the
+  conversation, when it hands the message to people (above).
+So, while a scheduler runs, a message is settled at the latest about an hour after its due
+time (a reminder also once its occurrence ends). A row dropped after a post of unknown
+outcome (`posting_at` set) may have been posted once; it is never posted twice.
+
 What a replica may assume: until the `claimed_until` its claim or renewal returned, no other
 worker can claim the row, so a post that ends before then (minus a margin for clock skew
 between replicas; every `now` comes from the caller's clock) was made under its claim alone.
@@ -43,11 +62,12 @@ say whether its writes counted. It may never assume a delivery is unposted just 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import Update, bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -106,13 +126,15 @@ def _posted_by(worker_id: str, slack_ts: str, row: _SentFacts | None) -> bool:
 def insert_new_deliveries(
     session: AsyncSession, team_id: str, meeting_id: int, deliveries: Sequence[NewDelivery]
 ) -> postgresql.Insert | sqlite.Insert:
-    """INSERT of `deliveries` for a meeting that skips any already owed (same occurrence, kind)."""
+    """INSERT of `deliveries` for a meeting that skips any already owed (same occurrence, kind,
+    recipient)."""
     rows = [
         {
             "team_id": team_id,
             "meeting_id": meeting_id,
             "occurrence": d.occurrence,
             "kind": d.kind,
+            "recipient": d.recipient,
             "due_at": d.due_at,
             "attempts": 0,
             "payload": None if d.payload is None else dumps(d.payload),
@@ -122,7 +144,9 @@ def insert_new_deliveries(
     return (
         insert_for(session, Delivery)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["team_id", "meeting_id", "occurrence", "kind"])
+        .on_conflict_do_nothing(
+            index_elements=["team_id", "meeting_id", "occurrence", "kind", "recipient"]
+        )
     )
 
 
@@ -280,40 +304,67 @@ class DeliveryQueries(RepositoryBase):
         """Withdraw one claimed delivery that must never be posted (its meeting is over,
         or Slack refuses the channel for good), recording why."""
         async with self._tx() as session:
-            stmt = (
-                update(Delivery)
-                .where(
-                    *_held_by(team_id, delivery_id, worker_id),
-                    col(Delivery.withdrawn_at).is_(None),
-                )
-                .values(
-                    withdrawn_at=self._clock(),
-                    claimed_until=None,
-                    last_error=reason[:LAST_ERROR_MAX],
-                )
-                .execution_options(synchronize_session=False)
-            )
+            stmt = self._withdraw(*_held_by(team_id, delivery_id, worker_id), reason=reason)
             return (await session.exec(stmt)).rowcount == 1
+
+    def _withdraw(self, *where: Any, reason: str) -> Update:
+        """UPDATE: withdraw the unwithdrawn rows matching `where`, recording `reason`."""
+        return (
+            update(Delivery)
+            .where(*where, col(Delivery.withdrawn_at).is_(None))
+            .values(
+                withdrawn_at=self._clock(),
+                claimed_until=None,
+                last_error=reason[:LAST_ERROR_MAX],
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     async def withdraw_team(self, *, team_id: str, reason: str) -> int:
         """Withdraw every unsent message the workspace is owed, recording why (the app was
         uninstalled from it); how many. A post already under way may still finish."""
         async with self._tx() as session:
-            stmt = (
-                update(Delivery)
-                .where(
-                    col(Delivery.team_id) == team_id,
-                    col(Delivery.sent_at).is_(None),
-                    col(Delivery.withdrawn_at).is_(None),
-                )
-                .values(
-                    withdrawn_at=self._clock(),
-                    claimed_until=None,
-                    last_error=reason[:LAST_ERROR_MAX],
-                )
-                .execution_options(synchronize_session=False)
+            stmt = self._withdraw(
+                col(Delivery.team_id) == team_id, col(Delivery.sent_at).is_(None), reason=reason
             )
             return (await session.exec(stmt)).rowcount
+
+    async def redirect_delivery(
+        self,
+        *,
+        team_id: str,
+        delivery_id: int,
+        worker_id: str,
+        recipients: Sequence[str],
+        reason: str,
+    ) -> bool:
+        """Hand a claimed conversation delivery over to `recipients`, one new row each (same
+        occurrence, kind, due time and payload), and withdraw it with `reason`, in one
+        transaction. False (nothing changed) if the claim is no longer `worker_id`'s."""
+        async with self._tx() as session:
+            row = (
+                await session.exec(
+                    select(Delivery).where(
+                        *_held_by(team_id, delivery_id, worker_id),
+                        col(Delivery.withdrawn_at).is_(None),
+                        col(Delivery.recipient) == "",
+                    )
+                )
+            ).one_or_none()
+            if row is None:
+                return False
+            stmt = self._withdraw(*_held_by(team_id, delivery_id, worker_id), reason=reason)
+            if (await session.exec(stmt)).rowcount != 1:
+                return False
+            payload = None if row.payload is None else json.loads(row.payload)
+            owed = [
+                NewDelivery(row.occurrence, row.kind, row.due_at, payload, recipient=r)
+                for r in dict.fromkeys(recipients)
+                if r
+            ]
+            if owed:
+                await session.exec(insert_new_deliveries(session, team_id, row.meeting_id, owed))
+            return True
 
     async def mark_sent(
         self, *, team_id: str, delivery_id: int, worker_id: str, slack_ts: str, sent_at: datetime

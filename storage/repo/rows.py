@@ -167,6 +167,8 @@ class NewDelivery:
     kind: str
     due_at: datetime
     payload: Mapping[str, object] | None = None
+    recipient: str = ""
+    """'' for the meeting's conversation, else the user it goes to by the app's DM."""
 
     def __post_init__(self) -> None:
         _require_aware(self.occurrence)
@@ -193,6 +195,8 @@ class DeliveryRow:
     payload: Mapping[str, object] | None = None
     posting_at: datetime | None = None
     """When a post began whose outcome is unknown: look for it in Slack before posting."""
+    recipient: str = ""
+    """'' for the meeting's conversation, else the user it goes to by the app's DM."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +331,7 @@ def delivery_row(d: Delivery) -> DeliveryRow:
         last_error=d.last_error,
         payload=None if d.payload is None else json.loads(d.payload),
         posting_at=d.posting_at,
+        recipient=d.recipient,
     )
 
 

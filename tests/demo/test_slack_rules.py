@@ -153,7 +153,7 @@ RULES = [
         id="history-private-no-scope",
     ),
     pytest.param(
-        BOT_SCOPES,
+        ALL - {"im:history"},
         "conversations.history",
         {"channel": "UBO"},
         "missing_scope",
@@ -168,7 +168,7 @@ RULES = [
     ),
     pytest.param(ALL, "conversations.join", {"channel": "CNOBOT"}, None, id="join"),
     pytest.param(
-        BOT_SCOPES,
+        ALL - {"channels:join"},
         "conversations.join",
         {"channel": "CNOBOT"},
         "missing_scope",

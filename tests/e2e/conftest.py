@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
@@ -185,9 +186,16 @@ def sandbox() -> Iterator[RunningSandbox]:
         yield running
 
 
+def manifest_scopes() -> list[str]:
+    """The bot scopes manifest.yml asks for: what an installation of this app holds."""
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text("utf-8"))
+    return list(manifest["oauth_config"]["scopes"]["bot"])
+
+
 @pytest.fixture
 def fake_slack() -> Iterator[tuple[FakeSlack, str]]:
     state = FakeSlack()
+    state.install("T1", scopes=manifest_scopes(), token=BOT_TOKEN)
     state.add_users(ALICE, BOB, CHEN, ADA, NOMAIL, ZED, BOT_USER)
     for channel in CHANNELS:  # public channels of T1 with the bot and everyone in them
         state.add_channel(channel)

@@ -1,5 +1,6 @@
 """Exactly once across crashes and replicas: real `meetbot serve` processes, killed with
-SIGKILL at the three points a post can be interrupted, and three replicas on one PostgreSQL."""
+SIGKILL at the three points a post can be interrupted (in a channel and in the app's DM), and
+three replicas on one PostgreSQL."""
 
 from __future__ import annotations
 
@@ -128,6 +129,55 @@ def test_kill_9_at_every_point_of_a_post_still_posts_each_message_once(
     assert run(_rows(url))[second].slack_ts == recorded.slack_ts == posted[second]
 
 
+async def _seed_private(url: str, conference_id: str, channel: str) -> int:
+    """A due reminder of a meeting whose card could only be shown privately (the bot cannot
+    post in `channel`): it goes to the organizer by the app's DM."""
+    async with repository(url) as repo:
+        t0 = now()
+        meeting = await seed(
+            repo,
+            conference_id=conference_id,
+            channel=channel,
+            start=t0 + timedelta(minutes=10),
+            reminders=[(10, t0)],
+            card_ts="",
+        )
+        return meeting.id
+
+
+def _person_row(url: str, meeting_id: int) -> DeliveryRow | None:
+    async def rows() -> list[DeliveryRow]:
+        async with repository(url) as repo:
+            return await repo.deliveries(team_id="T1", meeting_id=meeting_id)
+
+    return next((r for r in run(rows()) if r.recipient), None)
+
+
+def test_kill_9_after_a_dm_post_finds_it_in_the_apps_dm(
+    fleet: Fleet, fake_slack: tuple[FakeSlack, str], empty_database: Database
+) -> None:
+    slack, url = fake_slack[0], empty_database.url
+    meeting_id = run(_seed_private(url, "930000001", "G0PRIVATE"))
+    # Killed after Slack posted the organizer's DM, before the bot heard back.
+    slack.hold("chat.postMessage", "after")
+    with fleet.serve("one") as process:
+        slack.wait_held("chat.postMessage")
+        kill(process)
+    slack.release("chat.postMessage")
+    person = _person_row(url, meeting_id)
+    assert person is not None
+    assert person.recipient == "UALICE"
+    assert person.sent_at is None
+    with fleet.serve("two"):
+        found = _wait_sent(url, person.id)
+    slack.wait_idle(fake_slack[1])
+    assert slack.delivery_posts() == {person.id: 1}
+    [message] = slack.messages
+    assert (message["channel"], found.slack_ts) == ("DUALICE", message["ts"])
+    lookups = slack.calls_to("conversations.history")
+    assert [c.args["channel"] for c in lookups] == ["DUALICE"]
+
+
 async def _seed_many(url: str, count: int, channels: int, due_in: float) -> list[int]:
     async with repository(url) as repo:
         t0 = now()
@@ -164,6 +214,8 @@ def test_three_replicas_post_300_reminders_once_each(
     if empty_database.backend != "postgresql":
         pytest.skip("replicas share a database only on PostgreSQL (SQLite is single-process)")
     slack, url = fake_slack[0], empty_database.url
+    for i in range(30):  # public channels with the bot, where the reminders go
+        slack.add_channel(f"C{i:03d}")
     with contextlib.ExitStack() as stack:
         # Every replica is up (healthy) before anything is due, however slowly they start.
         for name in ("a", "b", "c"):

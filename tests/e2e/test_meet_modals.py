@@ -56,13 +56,13 @@ def open_view_id(slack: FakeSlack, user: SlackUser) -> str:
     return str(top.view["id"])
 
 
-def setup_view(key: str, *, app_id: str = APP_ID) -> dict[str, Any]:
+def setup_view(key: str, *, app_id: str = APP_ID, metadata: str = "C1") -> dict[str, Any]:
     def typed(block_id: str, value: str) -> dict[str, Any]:
         return {block_id: {block_id: {"type": "plain_text_input", "value": value}}}
 
     return {
         "callback_id": blocks.ADMIN_SETUP_MODAL,
-        "private_metadata": "C1",
+        "private_metadata": metadata,
         "state": {
             "values": {
                 **typed(blocks.ADMIN_APP_ID, app_id),
@@ -80,14 +80,19 @@ def setup_view(key: str, *, app_id: str = APP_ID) -> dict[str, Any]:
 
 
 def schedule_view(
-    *, topic: str, start: datetime, duration: str = "45", invitees: tuple[str, ...] = ()
+    *,
+    topic: str,
+    start: datetime,
+    duration: str = "45",
+    invitees: tuple[str, ...] = (),
+    private_metadata: str = "",
 ) -> dict[str, Any]:
     def value(block_id: str, element: dict[str, Any]) -> dict[str, Any]:
         return {block_id: {block_id: element}}
 
     return {
         "callback_id": blocks.SCHEDULE_MODAL,
-        "private_metadata": "C1",
+        "private_metadata": private_metadata,
         "state": {
             "values": {
                 **value(blocks.SCHEDULE_TOPIC, {"type": "plain_text_input", "value": topic}),
@@ -115,14 +120,19 @@ def schedule_view(
 def test_schedule_command_opens_the_modal_and_its_submission_creates_the_meeting(
     harness: Harness,
 ) -> None:
-    harness.command("schedule")
+    _, rid = harness.command("schedule")
     opened = harness.slack.wait_for("views.open")[0].args
     assert opened["view"]["callback_id"] == blocks.SCHEDULE_MODAL
     assert opened["trigger_id"] in harness.slack.ws.used_triggers  # the command's own
 
     start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
     response = harness.submit_view(
-        schedule_view(topic="Board <prep>", start=start, invitees=("UBOB",))
+        schedule_view(
+            topic="Board <prep>",
+            start=start,
+            invitees=("UBOB",),
+            private_metadata=opened["view"]["private_metadata"],
+        )
     )
     assert response.status_code == 200
     assert response.content in (b"", b"{}")  # accepted: the modal closes
@@ -134,8 +144,10 @@ def test_schedule_command_opens_the_modal_and_its_submission_creates_the_meeting
     assert meeting["attendees"] == ["bob@example.com"]
     card = next(p.args for p in posts if p.args["channel"] == "C1")
     assert "Board &lt;prep&gt;" in json.dumps(card)
-    host = harness.slack.wait_for("chat.postEphemeral")[0].args
-    assert host["user"] == ALICE.id
+    # The host details reach the organizer through the command's response_url, carried
+    # in the modal's private_metadata.
+    assert "Host details" in harness.reply_text(rid)
+    assert harness.slack.calls_to("chat.postEphemeral") == []
 
 
 def test_modal_with_a_past_time_shows_the_error_in_the_form(harness: Harness) -> None:
@@ -162,20 +174,21 @@ def test_a_card_slack_failed_to_take_is_posted_later(harness: Harness) -> None:
 
 
 def test_admin_setup_checks_the_app_before_saving_it(harness: Harness) -> None:
-    harness.command("admin setup", user=ADA)
+    _, rid = harness.command("admin setup", user=ADA)
     assert harness.slack.wait_for("views.open")[0].args["view"]["callback_id"] == (
         blocks.ADMIN_SETUP_MODAL
     )
     shown = harness.slack.wait_for("views.update")[0].args
     assert shown["view_id"] == open_view_id(harness.slack, ADA)
     assert blocks.ADMIN_APP_KEY in json.dumps(shown["view"])  # the form itself, not a notice
-    harness.submit_view(setup_view("wrong-key"), user=ADA)
-    refused = harness.slack.wait_for("chat.postEphemeral")[0].args
+    metadata = shown["view"]["private_metadata"]  # where the answer goes: the command's URL
+    harness.submit_view(setup_view("wrong-key", metadata=metadata), user=ADA)
+    refused = harness.replies(rid)[0].args
     assert "app" in json.dumps(refused).lower()
     assert "wrong-key" not in json.dumps([c.args for c in harness.slack.calls])
 
-    harness.submit_view(setup_view(APP_KEY), user=ADA)
-    saved = harness.slack.wait_for("chat.postEphemeral", count=2)[1].args
+    harness.submit_view(setup_view(APP_KEY, metadata=metadata), user=ADA)
+    saved = harness.replies(rid, count=2)[1].args
     assert "Saved" in json.dumps(saved)
     _, rid = harness.command("whoami")
     assert "T1-UALICE" in harness.reply_text(rid)

@@ -25,8 +25,12 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import text
 
+from bot.service import LATE_AFTER, MAX_ATTEMPTS
 from bot.slack.blocks import format_duration
+from storage.db import sync_url
 from storage.models import MeetingState
 from storage.repo import DeliveryRow, NewDelivery
 from tests.conftest import Database
@@ -504,3 +508,48 @@ def test_vendor_push_is_verified_and_drives_the_card(start_bot: StartBot) -> Non
 def test_vendor_push_is_not_served_without_a_key(bot: Bot) -> None:
     response = bot.harness.http.post(f"{bot.harness.bot_url}/hcm/events", content=b"{}")
     assert response.status_code == 404
+
+
+async def test_owed_messages_end_dropped_with_a_reason_never_retried_forever(bot: Bot) -> None:
+    """A look-up that keeps failing is given up after MAX_ATTEMPTS; a message more than
+    LATE_AFTER past due is dropped as late. Neither is posted."""
+    slack = bot.harness.slack
+    t0 = now()
+    async with repository(bot.database_url) as repo:
+        failing = await seed(
+            repo, conference_id="900000041", start=t0 + timedelta(minutes=10), reminders=[]
+        )
+        late = await seed(repo, conference_id="900000042", start=t0 - timedelta(hours=3))
+        for meeting, kind, due in (
+            (failing, "reminder:10", t0 + timedelta(minutes=1)),
+            (late, "started", t0 - LATE_AFTER - timedelta(minutes=1)),
+        ):
+            await repo.enqueue_deliveries(
+                team_id="T1",
+                meeting_id=meeting.id,
+                deliveries=[NewDelivery(meeting.start_at, kind, due)],
+            )
+    # The reminder's earlier attempts all failed and the last one's outcome is unknown: the
+    # next attempt must look for it first, and that look-up is refused.
+    engine = create_sync_engine(sync_url(bot.database_url))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE delivery SET attempts = :n, posting_at = :t, due_at = :t "
+                "WHERE meeting_id = :m"
+            ),
+            {"n": MAX_ATTEMPTS - 1, "t": t0, "m": failing.id},
+        )
+    engine.dispose()
+    slack.fail["conversations.history"] = ["not_in_channel"]
+    async with repository(bot.database_url) as repo:
+        for meeting, reason in (
+            (failing, f"gave up after {MAX_ATTEMPTS} attempts: lookup failed: not_in_channel"),
+            (late, "late"),
+        ):
+            rows = await eventually(
+                partial(_all_withdrawn, repo, meeting.id, 1), what=f"{reason} drop"
+            )
+            assert rows[0].last_error is not None
+            assert reason in rows[0].last_error
+    assert delivery_posts(slack) == []

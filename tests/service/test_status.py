@@ -17,6 +17,7 @@ from bot.service import (
     StatusKind,
     decide_status,
     delivery_fate,
+    dm_recipients,
     lasted_minutes,
     occurrence_over,
     pick_session,
@@ -316,8 +317,8 @@ def test_occurrence_over(
             delivery(),
             meeting(channel_id=None),
             at(-10),
-            Fate.DROP,
-            id="reminder-with-no-channel-is-dropped",
+            Fate.TO_PEOPLE,
+            id="reminder-with-no-channel-goes-to-people",
         ),
         pytest.param(
             delivery(),
@@ -337,15 +338,15 @@ def test_occurrence_over(
             delivery(kind="started"),
             meeting(message_ts=""),
             at(1),
-            Fate.DROP,
-            id="started-reply-to-a-privately-shown-card-is-dropped",
+            Fate.TO_PEOPLE,
+            id="started-reply-to-a-privately-shown-card-goes-to-people",
         ),
         pytest.param(
             delivery(kind="ended"),
             meeting(channel_id=None),
             at(40),
-            Fate.DROP,
-            id="ended-reply-with-no-channel-is-dropped",
+            Fate.TO_PEOPLE,
+            id="ended-reply-with-no-channel-goes-to-people",
         ),
         pytest.param(
             delivery(kind="ended"),
@@ -353,6 +354,55 @@ def test_occurrence_over(
             at(40),
             Fate.POST,
             id="ended-reply-is-posted-under-the-card-after-the-meeting",
+        ),
+        pytest.param(
+            delivery(),
+            meeting(message_ts=""),
+            at(-10),
+            Fate.TO_PEOPLE,
+            id="reminder-of-a-privately-shown-card-goes-to-people",
+        ),
+        pytest.param(
+            delivery(payload={"channel": "CREMIND"}),
+            meeting(message_ts=""),
+            at(-10),
+            Fate.POST,
+            id="reminder-for-the-workspace-reminder-channel-is-posted-there",
+        ),
+        pytest.param(
+            delivery(recipient="UBOB"),
+            meeting(message_ts=""),
+            at(-10),
+            Fate.POST,
+            id="reminder-addressed-to-a-person-is-posted",
+        ),
+        pytest.param(
+            delivery(recipient="UBOB"),
+            meeting(message_ts=""),
+            at(30),
+            Fate.DROP,
+            id="reminder-to-a-person-after-the-meeting-is-dropped",
+        ),
+        pytest.param(
+            delivery(kind="started", recipient="UBOB", due_at=at(1)),
+            meeting(message_ts=None, state=MeetingState.LIVE),
+            at(2),
+            Fate.POST,
+            id="started-notice-to-a-person-does-not-wait-for-a-card",
+        ),
+        pytest.param(
+            delivery(kind="started", due_at=at(1)),
+            meeting(state=MeetingState.LIVE),
+            at(61),
+            Fate.POST,
+            id="started-notice-an-hour-late-is-still-posted",
+        ),
+        pytest.param(
+            delivery(kind="started", due_at=at(1)),
+            meeting(message_ts=None, state=MeetingState.LIVE),
+            at(61.5),
+            Fate.LATE,
+            id="started-notice-more-than-an-hour-late-is-dropped-as-late",
         ),
     ],
 )
@@ -386,6 +436,15 @@ def test_delivery_fate(owed: DeliveryRow, row: MeetingRow, now: datetime, expect
             id="same-meeting-id-in-another-workspace-is-another-meeting",
         ),
         pytest.param(
+            [
+                delivery(id=1, recipient="UALICE"),
+                delivery(id=2, recipient="UBOB"),
+                delivery(id=3, recipient="UBOB", kind="reminder:0", due_at=T0),
+            ],
+            {2},
+            id="each-persons-latest-reminder-goes-out-to-them",
+        ),
+        pytest.param(
             [delivery(id=1), delivery(id=2, kind="started", due_at=at(1))],
             set(),
             id="a-started-reply-never-supersedes-a-reminder",
@@ -417,3 +476,18 @@ def test_superseded(owed: Sequence[DeliveryRow], expected: set[int]) -> None:
 )
 def test_lasted_minutes(started: datetime, ended: datetime, expected: int) -> None:
     assert lasted_minutes(started, ended) == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        pytest.param(meeting(), ("UALICE",), id="organizer-alone"),
+        pytest.param(
+            meeting(invitees=("UBOB", "UALICE", "UCARL", "UBOB")),
+            ("UALICE", "UBOB", "UCARL"),
+            id="organizer-first-then-each-invitee-once",
+        ),
+    ],
+)
+def test_dm_recipients(row: MeetingRow, expected: tuple[str, ...]) -> None:
+    assert dm_recipients(row) == expected

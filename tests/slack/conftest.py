@@ -19,6 +19,7 @@ from slack_bolt.response import BoltResponse
 from bot import commands as cmd
 from bot.config import Settings
 from bot.service import Help, Invocation, MeetingService, Outcome
+from bot.slack import blocks
 from bot.slack.app import build_app
 from bot.slack.priority import AckGate
 from tests.fakes.asgi_server import serve_asgi
@@ -142,7 +143,9 @@ class Bolt:
             "team_id": TEAM,
             "type": "modal",
             "callback_id": callback_id,
-            "private_metadata": CHANNEL,
+            "private_metadata": blocks.origin_metadata(
+                blocks.ModalOrigin(CHANNEL, f"{self.slack_url}/response/{next(self._ids)}")
+            ),
             "state": {"values": values},
         }
         return interaction_body(

@@ -86,13 +86,13 @@ SETUP_VALUES = {
                     ),
                 ),
             ),
-            "chat.postEphemeral",
+            "response_url",
             id="schedule-modal",
         ),
         pytest.param(
             lambda b: b.submit(blocks.ADMIN_SETUP_MODAL, SETUP_VALUES),
             ("setup_app", (ANA, "app-1", "key-1", None, "explicit")),
-            "chat.postEphemeral",
+            "response_url",
             id="setup-modal",
         ),
         pytest.param(

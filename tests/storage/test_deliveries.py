@@ -227,3 +227,42 @@ async def test_withdraw_team_drops_only_that_workspaces_unsent_messages(repo: Re
         d.withdrawn_at is None for d in await repo.deliveries(team_id="T2", meeting_id=kept.id)
     )
     assert await repo.withdraw_team(team_id="T1", reason="again") == 0
+
+
+async def test_redirect_hands_a_claimed_delivery_to_each_person_once(repo: Repository) -> None:
+    row = await add(repo)
+    [first, _] = await repo.claim_due(now=T0, worker_id="w", lease_seconds=30, limit=10)
+    people = ["UALICE", "UBOB", "UALICE"]
+    assert not await repo.redirect_delivery(
+        team_id="T1",
+        delivery_id=first.delivery.id,
+        worker_id="other",
+        recipients=people,
+        reason="x",
+    )
+    assert await repo.redirect_delivery(
+        team_id="T1",
+        delivery_id=first.delivery.id,
+        worker_id="w",
+        recipients=people,
+        reason="sent by DM instead",
+    )
+    # Done once: a repeat (another replica, a retry) changes nothing more.
+    assert not await repo.redirect_delivery(
+        team_id="T1", delivery_id=first.delivery.id, worker_id="w", recipients=people, reason="x"
+    )
+    rows = await repo.deliveries(team_id="T1", meeting_id=row.id)
+    handed = [d for d in rows if d.kind == first.delivery.kind]
+    by_recipient = {d.recipient: d for d in handed}
+    assert sorted(by_recipient) == ["", "UALICE", "UBOB"]
+    assert by_recipient[""].withdrawn_at is not None
+    assert by_recipient[""].last_error == "sent by DM instead"
+    for person in ("UALICE", "UBOB"):
+        owed = by_recipient[person]
+        assert (owed.due_at, owed.occurrence, owed.withdrawn_at) == (
+            first.delivery.due_at,
+            first.delivery.occurrence,
+            None,
+        )
+    claimed = await repo.claim_due(now=T0, worker_id="w2", lease_seconds=30, limit=10)
+    assert sorted(c.delivery.recipient for c in claimed) == ["UALICE", "UBOB"]

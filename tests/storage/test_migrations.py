@@ -31,7 +31,7 @@ INDEXES = {
 UNIQUES = {
     ("user_mapping", ("team_id", "slack_user_id")),
     ("meeting", ("team_id", "conference_id")),
-    ("delivery", ("team_id", "meeting_id", "occurrence", "kind")),
+    ("delivery", ("team_id", "meeting_id", "occurrence", "kind", "recipient")),
 }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+from bot import config
 from bot.demo.wire import SlackUser
 
 __all__ = [
@@ -50,21 +51,9 @@ LEADS: Final = "G0LEADS"
 """A private channel without the bot (an older private channel: a G… ID)."""
 GROUP: Final = "G0MPIM"
 """A group DM of Ana, Bo and 陈 (without the bot)."""
-BOT_SCOPES: Final = frozenset(
-    [
-        "commands",
-        "chat:write",
-        "chat:write.public",
-        "users:read",
-        "users:read.email",
-        "im:write",
-        "channels:history",
-        "groups:history",
-        "calls:write",
-        "calls:read",
-    ]
-)
-"""The bot scopes of manifest.yml: what an installation gets unless it asks for others."""
+BOT_SCOPES: Final = frozenset(config.BOT_SCOPES)
+"""The bot scopes of manifest.yml (bot.config keeps the list): what an installation gets
+unless it asks for others."""
 DEMO_USERS: Final = (
     SlackUser(
         "UANA",

@@ -51,6 +51,7 @@ __all__ = [
     "render_host_details",
     "render_invite_dm",
     "render_list",
+    "render_private_card",
     "render_reminder",
     "render_thread_ended",
     "render_thread_started",
@@ -90,6 +91,13 @@ FALLBACK_ENDED_LASTED: Final = "{topic} — ended, lasted {duration}"
 FALLBACK_CANCELLED: Final = "{topic} — cancelled"
 FALLBACK_INSTANT: Final = "instant meeting"
 FALLBACK_STARTED: Final = "started {when}"
+
+PRIVATE_CARD_HINT: Final = (
+    ":information_source: Only you can see this card: meetbot can't post in this "
+    "conversation, so reminders and start/end notices come to you and your invitees by DM. "
+    "Add @meetbot to a channel (`/invite @meetbot`) to have cards and reminders posted there."
+)
+PRIVATE_CARD_FALLBACK: Final = "{card} (only you can see this card)"
 
 HOST_TITLE: Final = "*Host details for {topic}*\nOnly you can see this message."
 # Copy that names the host password, not a password (S105).
@@ -255,6 +263,10 @@ def _cancel_button(card: CardView) -> ButtonElement:
 
 def render_card(card: CardView) -> Message:
     """The channel card: details, live state, and Join (and Cancel while scheduled)."""
+    return as_message(_card_fallback(card), _card_blocks(card))
+
+
+def _card_blocks(card: CardView) -> list[Block]:
     lines = [
         f"*{_topic(card)}*",
         CARD_ORGANIZER.format(organizer=mention(card.organizer_id)),
@@ -272,7 +284,15 @@ def render_card(card: CardView) -> Message:
         blocks.append(ActionsBlock(elements=[_join_button(card), _cancel_button(card)]))
     elif card.state is CardState.LIVE:
         blocks.append(ActionsBlock(elements=[_join_button(card)]))
-    return as_message(_card_fallback(card), blocks)
+    return blocks
+
+
+def render_private_card(card: CardView) -> Message:
+    """The card shown only to the organizer where the bot cannot post, with how to fix that."""
+    return as_message(
+        PRIVATE_CARD_FALLBACK.format(card=_card_fallback(card)),
+        [*_card_blocks(card), context(PRIVATE_CARD_HINT)],
+    )
 
 
 def render_host_details(card: CardView, host_url: str, host_password: str | None) -> Message:

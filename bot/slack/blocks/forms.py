@@ -8,6 +8,8 @@ argument.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -67,10 +69,14 @@ from bot.slack.blocks.ids import (
 __all__ = [
     "DURATION_CHOICES",
     "FORM_FAILED_NOTICE",
+    "PRIVATE_METADATA_MAX",
     "RECURRENCE_CHOICES",
     "AdminSetupForm",
+    "ModalOrigin",
     "ScheduleForm",
+    "origin_metadata",
     "read_admin_setup_modal",
+    "read_origin",
     "read_schedule_modal",
     "render_admin_setup_denied",
     "render_admin_setup_loading",
@@ -190,6 +196,51 @@ def _field(values: dict[str, dict[str, dict[str, Any]]], block_id: str) -> dict[
 def _selected(values: dict[str, dict[str, dict[str, Any]]], block_id: str) -> str | None:
     chosen = _field(values, block_id).get("selected_option")
     return str(chosen["value"]) if chosen else None
+
+
+PRIVATE_METADATA_MAX: Final = 3000
+"""Slack's limit on a view's private_metadata."""
+_CONVERSATION_ID: Final = re.compile(r"[A-Z0-9]{1,40}")
+
+
+@dataclass(frozen=True, slots=True)
+class ModalOrigin:
+    """Where a modal was opened from (kept in its private_metadata): the conversation, and
+    the command's response_url to answer the organizer privately through ("" if none)."""
+
+    channel_id: str = ""
+    response_url: str = ""
+
+
+def origin_metadata(origin: ModalOrigin) -> str:
+    """The private_metadata of a modal opened from `origin`, within Slack's 3000 characters
+    (a response_url that would not fit is left out: the answer then goes by the app's DM)."""
+    for kept in (origin, ModalOrigin(origin.channel_id)):
+        text = json.dumps({"c": kept.channel_id, "r": kept.response_url}, separators=(",", ":"))
+        if len(text) <= PRIVATE_METADATA_MAX:
+            return text
+    return ""
+
+
+def read_origin(text: str) -> ModalOrigin:
+    """A submitted modal's origin, read from its private_metadata. It came back from Slack but
+    is treated as untrusted: anything malformed reads as "unknown" (the empty origin), and a
+    response_url is still checked before use (bot.slack.notifier.is_slack_response_url)."""
+    if len(text) > PRIVATE_METADATA_MAX:
+        return ModalOrigin()
+    if _CONVERSATION_ID.fullmatch(text):
+        return ModalOrigin(text)  # a form opened before the origin became JSON: its channel
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ModalOrigin()
+    if not isinstance(data, dict):
+        return ModalOrigin()
+    channel, url = data.get("c"), data.get("r")
+    return ModalOrigin(
+        channel if isinstance(channel, str) and _CONVERSATION_ID.fullmatch(channel) else "",
+        url if isinstance(url, str) else "",
+    )
 
 
 def _modal(
