@@ -202,9 +202,10 @@ def test_setup_form_opens_before_a_slow_directory_and_database_then_shows_the_se
 ) -> None:
     with running_bot(sandbox, fake_slack, empty_database.url, tmp_path) as bot:
         harness, slack = bot.harness, bot.harness.slack
-        harness.command("admin setup", user=ADA)
-        harness.submit_view(setup_view(APP_KEY), user=ADA)
-        slack.wait_for("chat.postEphemeral")  # saved: the next form shows this app
+        _, rid = harness.command("admin setup", user=ADA)
+        metadata = slack.wait_for("views.update")[0].args["view"]["private_metadata"]
+        harness.submit_view(setup_view(APP_KEY, metadata=metadata), user=ADA)
+        harness.replies(rid)  # saved: the next form shows this app
         harness.inside.settle()
         before = len(slack.calls)
 
@@ -259,8 +260,9 @@ def test_non_admin_sees_the_setup_window_say_only_admins_may_and_cannot_save(
     assert blocks.ADMIN_APP_KEY not in shown
     assert "submit" not in json.loads(shown)
 
-    harness.submit_view(setup_view(APP_KEY, app_id="forged-app"))  # a forged submission
-    refused = json.dumps(harness.slack.wait_for("chat.postEphemeral")[0].args)
+    # A forged submission, from a view without the command's response_url: answered by DM.
+    harness.submit_view(setup_view(APP_KEY, app_id="forged-app"))
+    refused = json.dumps(harness.slack.wait_for("chat.postMessage")[0].args)
     assert "Only" in refused
     _, rid = harness.command("whoami")  # the default mapping mode (email) still holds
     assert "alice@example.com" in harness.reply_text(rid)
