@@ -46,6 +46,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 NOT_IN_CHANNEL: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+CANNOT_JOIN: Final = NOT_IN_CHANNEL | frozenset(
+    {"method_not_supported_for_channel_type", "restricted_action"}
+)
+"""conversations.info / conversations.join answers that mean the bot cannot post there: any
+other refusal (ratelimited, internal_error, …) says nothing about the conversation."""
 SLACK_HOOKS_HOST: Final = "hooks.slack.com"
 CANNOT_DM: Final = frozenset(
     {"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_visible", "channel_not_found"}
@@ -217,7 +222,8 @@ class Notifier:
 
     async def reach(self, channel: str) -> bool:
         """Whether the bot can post in `channel`; a public channel is joined first, so the
-        bot can read back its own posts there (the after-crash look-up)."""
+        bot can read back its own posts there (the after-crash look-up). SlackApiError when
+        Slack did not say (a rate limit, an outage): nothing is concluded from that."""
         if channel in self._postable:
             return True
         try:
@@ -225,16 +231,21 @@ class Notifier:
             found = info.get("channel")
             conversation = Conversation.from_info(found if isinstance(found, dict) else {})
         except SlackApiError as exc:
-            conversation = Conversation(error=str(exc.response.get("error") or "slack_error"))
+            error = str(exc.response.get("error") or "slack_error")
+            if error not in CANNOT_JOIN and error != "missing_scope":
+                raise  # Slack could not answer now (rate limit, outage): ask again later
+            conversation = Conversation(error=error)
         reach = decide_reach(conversation)
         if reach is Reach.JOIN:
             try:
                 await self._client.conversations_join(channel=channel)
             except SlackApiError as exc:
-                error = exc.response.get("error")
+                error = str(exc.response.get("error") or "slack_error")
                 log.info("cannot join %s: %s", channel, error)
-                if error != "missing_scope":
+                if error in CANNOT_JOIN:
                     return False
+                if error != "missing_scope":
+                    raise
                 # An install without channels:join posts as before (chat:write.public); a
                 # refusal then sends the card privately and the notices by DM.
             reach = Reach.POST

@@ -165,6 +165,8 @@ class SlackPoster:
         """Join a public channel before posting there; ChannelGoneError where it cannot post."""
         try:
             postable = await self._cards.reach(channel)
+        except SlackApiError as exc:
+            raise PostRefusedError(_code(exc)) from exc  # nothing posted; try again later
         except aiohttp.ClientError as exc:
             raise PostUnknownError(type(exc).__name__) from exc
         if not postable:

@@ -24,7 +24,9 @@ from bot.demo.workspace import OAuthApp
 from storage.db import sync_url
 from storage.models import SLACK_BOTS, Delivery
 from tests.conftest import Database
-from tests.e2e.conftest import ALICE, ZED, Bot, Harness, running_bot
+from tests.e2e.conftest import ALICE, APP_KEY, ZED, Bot, Harness, running_bot
+from tests.e2e.scheduling import eventually, repository
+from tests.e2e.test_security import store_key_nobody_can_read
 from tests.fakes.asgi_server import serve_asgi
 from tests.fakes.sandbox import RunningSandbox
 from tests.fakes.slack_api import (
@@ -286,3 +288,30 @@ def test_a_denied_or_replayed_install_gets_a_clear_page(oauth_bot: Bot) -> None:
     replayed = finish_install(harness, authorize, cookie, team="T1", user=ALICE.id)
     assert replayed.status_code == 400
     assert "expired or was already used" in replayed.text
+
+
+async def test_an_unreadable_key_stops_only_its_own_workspace(oauth_bot: Bot) -> None:
+    harness = oauth_bot.harness
+    install(harness, "T1", ALICE)
+    install(harness, "T2", ZED)
+    command(harness, "Ours in 5 minutes", user=ALICE, channel="C1")  # T1, the default app
+    wait_until(has_posts(harness.slack, "C1"), "T1's card")
+    command(harness, "Theirs in 5 minutes", user=ZED, channel=T2_CHANNEL)
+    wait_until(has_posts(harness.slack, T2_CHANNEL), "T2's card")
+    await store_key_nobody_can_read(oauth_bot.database_url, "T1")
+    theirs = next(m for m in harness.sandbox.meetings() if m["subject"] == "Theirs")
+    harness.sandbox.start(str(theirs["conference_id"]))
+    async with repository(oauth_bot.database_url) as repo:
+
+        async def live() -> bool:
+            rows = await repo.upcoming_meetings(
+                team_id="T2", organizer_slack_id=ZED.id, now=datetime.now(UTC), limit=5
+            )
+            return any(r.state.value == "live" for r in rows)
+
+        await eventually(live, what="T2's meeting live")  # T2's work goes on
+
+    answer = harness.reply_text(command(harness, "now Blocked", user=ALICE, channel="C1"))
+    assert "can no longer be read" in answer
+    assert "/meet admin setup" in answer
+    assert APP_KEY not in answer

@@ -24,8 +24,7 @@ from storage.db import create_engine, session_factory
 from storage.repo import Repository
 from storage.secrets import SecretBox
 from tests.conftest import Database
-from tests.e2e.conftest import ADA, ALICE, APP_ID, APP_KEY, ZED, Bot, Harness, running_bot
-from tests.e2e.scheduling import eventually, repository
+from tests.e2e.conftest import ADA, ALICE, APP_ID, APP_KEY, Bot, Harness, running_bot
 from tests.e2e.test_meet_modals import schedule_view
 from tests.fakes.asgi_server import serve_asgi
 from tests.fakes.sandbox import RunningSandbox
@@ -226,38 +225,6 @@ async def store_key_nobody_can_read(database_url: str, team_id: str) -> None:
         )
     finally:
         await engine.dispose()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: the bot serves team T2's command with T1's single bot token; Slack "
-    "answers users.info with user_not_found (a token sees only its own team) -- needs the "
-    "per-team tokens of an OAuth install",
-)
-async def test_an_unreadable_key_stops_only_its_own_workspace(bot: Bot) -> None:
-    harness = bot.harness
-    harness.command("Ours in 5 minutes")  # T1, default app, watched from now on
-    harness.slack.wait_for("chat.postMessage")
-    _, rid = harness.command("Theirs in 5 minutes", user=ZED)  # T2
-    harness.slack.wait_for("chat.postMessage", count=2)
-    await store_key_nobody_can_read(bot.database_url, "T1")
-    theirs = next(m for m in harness.sandbox.meetings() if m["subject"] == "Theirs")
-    harness.sandbox.start(str(theirs["conference_id"]))
-    async with repository(bot.database_url) as repo:
-
-        async def live() -> bool:
-            rows = await repo.upcoming_meetings(
-                team_id="T2", organizer_slack_id=ZED.id, now=datetime.now(UTC), limit=5
-            )
-            return any(r.state.value == "live" for r in rows)
-
-        await eventually(live, what="T2's meeting live")
-
-    _, rid = harness.command("now Blocked")
-    answer = harness.reply_text(rid)
-    assert "can no longer be read" in answer
-    assert "/meet admin setup" in answer
-    assert APP_KEY not in answer
 
 
 async def test_the_setup_form_opens_and_asks_again_for_an_unreadable_key(bot: Bot) -> None:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks
 from bot.slack.blocks import ModalOrigin
-from bot.slack.notifier import Conversation, Reach, decide_reach
+from bot.slack.notifier import Conversation, Notifier, Reach, decide_reach
+from tests.fakes.asgi_server import serve_asgi
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, SlackUser, build_fake_slack_app
 from tests.slack.test_blocks import make_card
 
 HOOK = "https://hooks.slack.com/commands/T1/1/abc"
@@ -109,3 +113,29 @@ def test_private_card_is_the_card_and_says_how_to_add_the_bot() -> None:
     assert message["blocks"][: len(shown)] == shown
     assert "/invite @meetbot" in json.dumps(message["blocks"][len(shown) :])
     assert "only you" in message["text"]
+
+
+@pytest.mark.parametrize("method", ["conversations.info", "conversations.join"])
+@pytest.mark.parametrize("error", ["ratelimited", "internal_error", "fatal_error"])
+async def test_slack_not_answering_about_a_channel_concludes_nothing(
+    method: str, error: str
+) -> None:
+    """A rate limit or an outage is no reason to send a channel's reminders by DM for good:
+    the look is refused now (the caller retries later) and a later look decides."""
+    slack = FakeSlack()
+    slack.add_users(SlackUser("UANA", "T1", "Ana"))
+    slack.add_channel("CNOBOT", "nobot", bot=False)
+    with serve_asgi(build_fake_slack_app(slack)) as url:
+        notifier = Notifier(AsyncWebClient(token=BOT_TOKEN, base_url=f"{url}/api/"))
+        slack.fail[method] = [error]
+        with pytest.raises(SlackApiError):
+            await notifier.reach("CNOBOT")
+        assert await notifier.reach("CNOBOT")  # Slack answers again: joined, postable
+    assert [c.method for c in slack.calls][-2:] == ["conversations.info", "conversations.join"]
+
+
+async def test_a_channel_the_bot_cannot_see_goes_to_people() -> None:
+    slack = FakeSlack()
+    with serve_asgi(build_fake_slack_app(slack)) as url:
+        notifier = Notifier(AsyncWebClient(token=BOT_TOKEN, base_url=f"{url}/api/"))
+        assert not await notifier.reach("CGHOST")
