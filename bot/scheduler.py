@@ -346,6 +346,20 @@ class Scheduler:
             if found is not None:
                 await self._sent.sent(delivery, found)
                 return False
+        if not delivery.recipient and not (meeting.message_ts and channel == meeting.channel_id):
+            # A conversation the card was not posted in (a reminders channel) is checked, and
+            # joined if public, before the post's timeout starts: a slow answer here (a rate
+            # limit) must not leave the post's outcome unknown, which costs a history look-up.
+            # Where the card went, the bot could post; if it was removed since, the post is
+            # refused and the message goes to people (ChannelGoneError below).
+            try:
+                await self._poster.ensure_postable(channel, team_id=meeting.team_id)
+            except ChannelGoneError as exc:
+                await self._to_people(delivery, meeting, f"the conversation refused: {exc.reason}")
+                return False
+            except PostRefusedError as exc:
+                await self._failed(delivery, f"channel not checked: {exc.reason}", posted=False)
+                return False
         try:
             async with self._poster.turn(channel):
                 now = self._clock()

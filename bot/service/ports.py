@@ -111,6 +111,11 @@ class ChatPoster(Protocol):
         goes and where the app can read its own history. Raises ChannelGoneError (that person
         cannot be messaged), PostRefusedError or PostUnknownError."""
 
+    async def ensure_postable(self, channel: str, *, team_id: str) -> None:
+        """Make sure the app can post in the conversation `channel` and read its own posts
+        there (Slack: join a public channel). Raises ChannelGoneError (it never can: send to
+        people instead) or PostRefusedError (the platform did not say; nothing was posted)."""
+
     async def find_due(
         self,
         *,

@@ -161,14 +161,16 @@ class SlackPoster:
         except aiohttp.ClientError as exc:
             raise PostUnknownError(type(exc).__name__) from exc
 
-    async def _member_of(self, channel: str) -> None:
-        """Join a public channel before posting there; ChannelGoneError where it cannot post."""
+    async def ensure_postable(self, channel: str, *, team_id: str) -> None:
+        """Join a public channel before posting there (remembered per process);
+        ChannelGoneError where the bot cannot post, PostRefusedError when Slack did not say."""
         try:
-            postable = await self._cards.reach(channel)
+            with acting_for(team_id):
+                postable = await self._cards.reach(channel)
         except SlackApiError as exc:
-            raise PostRefusedError(_code(exc)) from exc  # nothing posted; try again later
+            raise PostRefusedError(_code(exc)) from exc  # nothing was posted: try again later
         except aiohttp.ClientError as exc:
-            raise PostUnknownError(type(exc).__name__) from exc
+            raise PostRefusedError(type(exc).__name__) from exc
         if not postable:
             raise ChannelGoneError("cannot_post_here")
 
@@ -185,8 +187,6 @@ class SlackPoster:
         call it inside `turn(channel)`. 429s are already waited out by the client."""
         message = render_delivery(delivery, meeting, now)
         extra: dict[str, Any] = {"thread_ts": thread} if thread else {}
-        if not delivery.recipient:
-            await self._member_of(channel)
         try:
             with acting_for(meeting.team_id):
                 response = await self._client.chat_postMessage(
