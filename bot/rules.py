@@ -23,6 +23,7 @@ from storage.vocabulary import OPEN_STATES, PRIVATE_CARD, MappingMode, MeetingSt
 
 __all__ = [
     "DEFAULT_DURATION_MINUTES",
+    "DUPLICATE_WINDOW",
     "LIST_LIMIT",
     "MAPPINGS_PER_PAGE",
     "MAX_COMMAND_LENGTH",
@@ -47,6 +48,8 @@ __all__ = [
     "NotMappedReason",
     "duration_problem",
     "invitees_problem",
+    "is_duplicate",
+    "same_topic",
     "start_problem",
     "topic_problem",
 ]
@@ -78,6 +81,10 @@ MAPPINGS_PER_PAGE: Final = 20
 """Rows of one page of `/meet admin mappings`."""
 MAX_MAPPINGS_PAGE: Final = 10_000
 LIST_LIMIT: Final = 20
+"""Meetings on one page of `/meet list`."""
+DUPLICATE_WINDOW: Final = timedelta(minutes=2)
+"""A request like one the same person made this recently is taken for a repeat (a double
+click, a re-sent command, Slack's retry): nothing new is created unless they insist."""
 """Meetings `/meet list` shows."""
 
 # --- Vocabulary --------------------------------------------------------------------------------
@@ -171,3 +178,30 @@ def duration_problem(minutes: int) -> ErrorKind | None:
 def invitees_problem(count: int) -> ErrorKind | None:
     """TOO_MANY_INVITEES when `count` people exceed MAX_INVITEES."""
     return ErrorKind.TOO_MANY_INVITEES if count > MAX_INVITEES else None
+
+
+def same_topic(a: str, b: str) -> bool:
+    """Whether two topics are the same but for case and whitespace."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def is_duplicate(
+    *,
+    topic: str,
+    start: datetime,
+    end: datetime,
+    earlier_topic: str,
+    earlier_start: datetime,
+    earlier_end: datetime,
+    earlier_created: datetime,
+    now: datetime,
+) -> bool:
+    """Whether a request for `topic` from `start` to `end` repeats an earlier meeting of the
+    same person in the same conversation: created at most DUPLICATE_WINDOW before `now`, the
+    same topic (`same_topic`) and overlapping times (touching ends do not overlap)."""
+    return (
+        now - earlier_created <= DUPLICATE_WINDOW
+        and same_topic(topic, earlier_topic)
+        and start < earlier_end
+        and earlier_start < end
+    )

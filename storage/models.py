@@ -41,6 +41,7 @@ __all__ = [
     "Delivery",
     "MappingMode",
     "Meeting",
+    "MeetingInvitee",
     "MeetingState",
     "SeenKey",
     "UTCDateTime",
@@ -149,6 +150,8 @@ class Meeting(SQLModel, table=True):
             ["team_id"], ["workspace.team_id"], name="fk_meeting_workspace", ondelete="CASCADE"
         ),
         CheckConstraint(_in("state", MeetingState), name="ck_meeting_state"),
+        # The duplicate guard's query: one person's meetings created lately in a conversation.
+        Index("ix_meeting_team_organizer_created", "team_id", "organizer_slack_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -182,6 +185,26 @@ class Meeting(SQLModel, table=True):
     occurrences: str | None = Field(default=None, sa_type=Text)
     slack_call_id: str | None = None
     """JSON list of every occurrence start (ISO, UTC) of a recurring meeting; NULL otherwise."""
+
+
+class MeetingInvitee(SQLModel, table=True):
+    """One invitee of a meeting (the meeting's `invitees` JSON, one row per person), so that
+    "meetings I am invited to" is an exact, indexed query on every database."""
+
+    __tablename__: ClassVar[Any] = "meeting_invitee"
+    __table_args__: ClassVar[Any] = (
+        ForeignKeyConstraint(
+            ["team_id", "meeting_id"],
+            ["meeting.team_id", "meeting.id"],
+            name="fk_meeting_invitee_meeting",
+            ondelete="CASCADE",
+        ),
+        Index("ix_meeting_invitee_team_user", "team_id", "slack_user_id", "meeting_id"),
+    )
+
+    team_id: str = Field(primary_key=True)
+    meeting_id: int = Field(primary_key=True)
+    slack_user_id: str = Field(primary_key=True)
 
 
 class Delivery(SQLModel, table=True):

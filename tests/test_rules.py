@@ -13,6 +13,7 @@ import pytest
 
 from bot import rules, service
 from bot.rules import (
+    DUPLICATE_WINDOW,
     MAX_DAYS_AHEAD,
     MAX_DURATION_MINUTES,
     MAX_INVITEES,
@@ -22,6 +23,8 @@ from bot.rules import (
     ErrorKind,
     duration_problem,
     invitees_problem,
+    is_duplicate,
+    same_topic,
     start_problem,
     topic_problem,
 )
@@ -153,3 +156,61 @@ def test_one_not_mapped_reason_for_service_and_renderer() -> None:
 
 def test_every_mapping_mode_has_one_label() -> None:
     assert [mode for mode, _ in MAPPING_MODES] == [mode.value for mode in rules.MappingMode]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        pytest.param("Standup", "Standup", True, id="equal"),
+        pytest.param("Design Review", "design review", True, id="case"),
+        pytest.param("  Design\t review ", "Design review", True, id="whitespace"),
+        pytest.param("STRASSE", "straße", True, id="casefold"),
+        pytest.param("Design review", "Design reviews", False, id="different"),
+        pytest.param("Designreview", "Design review", False, id="space-matters-between-words"),
+    ],
+)
+def test_same_topic_ignores_case_and_whitespace_only(a: str, b: str, expected: bool) -> None:
+    assert same_topic(a, b) is expected
+
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("topic", "start", "created_ago", "expected"),
+    [
+        pytest.param("standup ", NOW + HOUR, timedelta(seconds=5), True, id="double-click"),
+        pytest.param("Standup", NOW + HOUR, DUPLICATE_WINDOW, True, id="window-edge"),
+        pytest.param(
+            "Standup", NOW + HOUR, DUPLICATE_WINDOW + timedelta(seconds=1), False, id="too-late"
+        ),
+        pytest.param("Retro", NOW + HOUR, timedelta(seconds=5), False, id="other-topic"),
+        pytest.param(
+            "Standup", NOW + HOUR + timedelta(minutes=15), timedelta(0), True, id="overlaps"
+        ),
+        pytest.param(
+            "Standup", NOW + HOUR + timedelta(minutes=30), timedelta(0), False, id="touching-after"
+        ),
+        pytest.param(
+            "Standup", NOW + HOUR - timedelta(minutes=30), timedelta(0), False, id="touching-before"
+        ),
+        pytest.param("Standup", NOW + 2 * HOUR, timedelta(0), False, id="later-same-day"),
+    ],
+)
+def test_is_duplicate_needs_same_topic_overlap_and_recency(
+    topic: str, start: datetime, created_ago: timedelta, expected: bool
+) -> None:
+    earlier_start = NOW + HOUR
+    assert (
+        is_duplicate(
+            topic=topic,
+            start=start,
+            end=start + timedelta(minutes=30),
+            earlier_topic="Standup",
+            earlier_start=earlier_start,
+            earlier_end=earlier_start + timedelta(minutes=30),
+            earlier_created=NOW - created_ago,
+            now=NOW,
+        )
+        is expected
+    )

@@ -82,6 +82,17 @@ class MeetingService:
         checked again like a typed command."""
         return await self._dispatcher.confirm(invocation, request)
 
+    async def create_anyway(
+        self, invocation: Invocation, request: cmd.StartNow | cmd.Schedule | None
+    ) -> Outcome:
+        """Create what a Duplicate answer held back, the user having insisted ("Create another
+        anyway"); checked again like a typed command (None: its button did not read)."""
+        return await self._meetings.create_anyway(invocation, request)
+
+    async def list_page(self, invocation: Invocation, page: int) -> Outcome:
+        """Page `page` (from 0) of the user's `/meet list`."""
+        return await self._meetings.list_page(invocation, page)
+
     async def cancel(self, invocation: Invocation, *, meeting_id: int) -> Outcome:
         """Cancel a meeting of this workspace (organizer or admin only)."""
         return await self._meetings.cancel(invocation, meeting_id=meeting_id)

@@ -16,11 +16,13 @@ from bot.huawei.models import AppCredentials, Attendee, Conference, MeetingSpec
 from bot.huawei.recurrence import vendor_recurrence
 from bot.rules import (
     DEFAULT_DURATION_MINUTES,
+    DUPLICATE_WINDOW,
     LIST_LIMIT,
     MAX_TOPIC_LENGTH,
     PRIVATE_CARD,
     WEEKDAY_NAMES,
     MeetingState,
+    is_duplicate,
     topic_problem,
 )
 from bot.service.deliveries import reminder_deliveries
@@ -28,6 +30,7 @@ from bot.service.identity import WHOAMI_PROBLEMS, Identity, NotConfigured, NotMa
 from bot.service.outcomes import (
     Cancelled,
     Created,
+    Duplicate,
     Failure,
     Listing,
     NotAllowed,
@@ -52,6 +55,11 @@ log = logging.getLogger(__name__)
 STORE_FAILED: Final = (
     "meetbot could not record the meeting, so it was cancelled again and nothing was "
     "created. Please try once more in a moment."
+)
+
+ANYWAY_UNREADABLE: Final = (
+    "That button no longer reads as a meeting, so nothing was created. Please type the "
+    "command again."
 )
 
 
@@ -104,8 +112,11 @@ class Meetings:
         self._identity = identity
         self._clock = clock
 
-    async def start_now(self, invocation: Invocation, topic: str | None) -> Outcome:
-        """Create an instant meeting (the "Start now" button)."""
+    async def start_now(
+        self, invocation: Invocation, topic: str | None, *, force: bool = False
+    ) -> Outcome:
+        """Create an instant meeting (the "Start now" button; `force`: "Create another
+        anyway", past the duplicate guard)."""
         if topic is not None and topic_problem(topic) is not None:
             # The button carries what was typed; the command's own limit still applies.
             return Problem(
@@ -114,18 +125,28 @@ class Meetings:
                 "/meet now Weekly sync",
             )
         profile = await self._identity.profile(invocation.team_id, invocation.user_id)
-        return await self.create(invocation, profile, cmd.StartNow(topic=topic))
+        return await self.create(invocation, profile, cmd.StartNow(topic=topic), force=force)
 
-    async def schedule(self, invocation: Invocation, request: cmd.Schedule) -> Outcome:
-        """Create a scheduled meeting from an already validated request (the modal)."""
+    async def schedule(
+        self, invocation: Invocation, request: cmd.Schedule, *, force: bool = False
+    ) -> Outcome:
+        """Create a scheduled meeting from an already validated request (the modal; `force`:
+        "Create another anyway", past the duplicate guard)."""
         profile = await self._identity.profile(invocation.team_id, invocation.user_id)
-        return await self.create(invocation, profile, request)
+        return await self.create(invocation, profile, request, force=force)
 
     async def create(
-        self, invocation: Invocation, profile: Profile, command: cmd.StartNow | cmd.Schedule
+        self,
+        invocation: Invocation,
+        profile: Profile,
+        command: cmd.StartNow | cmd.Schedule,
+        *,
+        force: bool = False,
     ) -> Outcome:
         """Book the meeting at the vendor, then record it with its reminders; if recording
-        fails, cancel the booking again so nothing is left behind."""
+        fails, cancel the booking again so nothing is left behind. Unless `force`, a repeat of
+        a meeting the same person just created here (bot.rules.is_duplicate) creates nothing
+        and answers Duplicate."""
         team_id = invocation.team_id
         workspace = await self._repo.ensure_workspace(team_id=team_id)
         app = await self._identity.app(team_id)
@@ -173,6 +194,8 @@ class Meetings:
             topic = command.topic or f"{profile.name}'s meeting"
             spec = MeetingSpec(subject=topic, length_minutes=DEFAULT_DURATION_MINUTES)
 
+        if not force and (earlier := await self._earlier_same(invocation, spec, now)) is not None:
+            return Duplicate(earlier, command)
         try:
             conference = await self._meetings.create_meeting(app, organizer, spec)
         except MeetingServiceError as exc:
@@ -232,6 +255,35 @@ class Meetings:
             invitees=tuple(invitees),
         )
 
+    async def _earlier_same(
+        self, invocation: Invocation, spec: MeetingSpec, now: datetime
+    ) -> MeetingRow | None:
+        """The meeting this request repeats (bot.rules.is_duplicate), if any."""
+        start = spec.start or now
+        recent = await self._repo.recent_meetings_of(
+            team_id=invocation.team_id,
+            organizer_slack_id=invocation.user_id,
+            channel_id=invocation.channel_id,
+            created_since=now - DUPLICATE_WINDOW,
+        )
+        return next(
+            (
+                m
+                for m in recent
+                if is_duplicate(
+                    topic=spec.subject,
+                    start=start,
+                    end=start + timedelta(minutes=spec.length_minutes),
+                    earlier_topic=m.topic,
+                    earlier_start=m.start_at,
+                    earlier_end=m.end_at,
+                    earlier_created=m.created_at,
+                    now=now,
+                )
+            ),
+            None,
+        )
+
     async def _undo_create(self, app: AppCredentials, user_id: str, conference: Conference) -> None:
         try:
             await self._meetings.cancel_meeting(
@@ -244,15 +296,44 @@ class Meetings:
         except MeetingServiceError:
             log.exception("could not cancel orphaned meeting %s", conference.conference_id)
 
-    async def upcoming(self, invocation: Invocation, profile: Profile) -> Listing:
-        """The user's own upcoming meetings in this workspace (`/meet list`)."""
-        found = await self._repo.upcoming_meetings(
+    async def upcoming(self, invocation: Invocation, profile: Profile, page: int = 0) -> Listing:
+        """One page of the upcoming meetings the user organizes or is invited to in this
+        workspace (`/meet list`), with those they may cancel (their own; all, for an admin)."""
+        page = max(page, 0)
+        found, total = await self._repo.upcoming_for_person(
             team_id=invocation.team_id,
-            organizer_slack_id=profile.user_id,
+            slack_user_id=profile.user_id,
             now=self._clock(),
             limit=LIST_LIMIT,
+            offset=page * LIST_LIMIT,
         )
-        return Listing(tuple(found))
+        # What the list offers; cancelling checks the rights again, with Slack, when pressed.
+        admin = self._identity.is_admin(profile, invocation.team_id)
+        cancellable = frozenset(
+            m.id for m in found if admin or m.organizer_slack_id == profile.user_id
+        )
+        return Listing(tuple(found), total=total, page=page, cancellable=cancellable)
+
+    async def list_page(self, invocation: Invocation, page: int) -> Listing:
+        """Another page of `/meet list` (its pager buttons)."""
+        profile = await self._identity.profile(invocation.team_id, invocation.user_id)
+        return await self.upcoming(invocation, profile, page)
+
+    async def create_anyway(
+        self, invocation: Invocation, request: cmd.StartNow | cmd.Schedule | None
+    ) -> Outcome:
+        """ "Create another anyway" after a Duplicate: the request comes back from the user (a
+        button's value; None if it did not read), so every rule is checked again, now; only
+        the duplicate guard is passed."""
+        match request:
+            case None:
+                return Problem(ANYWAY_UNREADABLE, "/meet Standup tomorrow 9:30 for 15m")
+            case cmd.StartNow(topic=topic):
+                return await self.start_now(invocation, topic, force=True)
+            case cmd.Schedule():
+                if (error := cmd.check_schedule(request, now=self._clock())) is not None:
+                    return Problem(error.problem, error.example)
+                return await self.schedule(invocation, request, force=True)
 
     async def cancel(self, invocation: Invocation, *, meeting_id: int) -> Outcome:
         """Cancel a meeting of this workspace by its meetbot ID (the card's button)."""

@@ -13,6 +13,7 @@ __all__ = [
     "AppSettings",
     "Cancelled",
     "Created",
+    "Duplicate",
     "Failure",
     "Help",
     "Listing",
@@ -84,10 +85,23 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class Duplicate:
+    """The request repeats a meeting the same person just created here (bot.rules.is_duplicate):
+    nothing was created; `meeting` is that one, `request` what to create if they insist."""
+
+    meeting: MeetingRow
+    request: cmd.StartNow | cmd.Schedule
+
+
+@dataclass(frozen=True, slots=True)
 class Listing:
-    """The user's upcoming meetings in this workspace."""
+    """One page (from 0) of the upcoming meetings the user organizes or is invited to in this
+    workspace; `total` in all; `cancellable` the IDs of those they may cancel."""
 
     meetings: tuple[MeetingRow, ...]
+    total: int = 0
+    page: int = 0
+    cancellable: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +173,7 @@ class OpenAdminSetup:
 
 Outcome = (
     Created
+    | Duplicate
     | Problem
     | NoTime
     | Unclear

@@ -17,7 +17,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.service import MeetingService
 from bot.slack import blocks
-from bot.slack.blocks.ids import READING, READING_FORM
+from bot.slack.blocks.ids import (
+    CREATE_ANYWAY,
+    CREATE_ANYWAY_NOW,
+    LIST_PAGE,
+    READING,
+    READING_FORM,
+)
 from bot.slack.installs import Team, TeamAuthorize, TeamTokens, acting_for
 from bot.slack.listeners import Listeners
 from bot.slack.notifier import CardHook, Notifier, web_client
@@ -72,6 +78,9 @@ def build_app(
     app.action(READING)(ack=on.ack_now, lazy=[guarded(on.run_reading)])
     app.action(READING_FORM)(ack=on.ack_now, lazy=[guarded(on.run_reading_form)])
     app.action(blocks.MAPPINGS_PAGE)(ack=on.ack_now, lazy=[guarded(on.run_mappings_page)])
+    app.action(LIST_PAGE)(ack=on.ack_now, lazy=[guarded(on.run_list_page)])
+    for anyway in (CREATE_ANYWAY, CREATE_ANYWAY_NOW):
+        app.action(anyway)(ack=on.ack_now, lazy=[guarded(on.run_create_anyway)])
     app.view(blocks.SCHEDULE_MODAL)(ack=on.ack_schedule, lazy=[guarded(on.run_schedule)])
     return app
 

@@ -26,7 +26,7 @@ from bot.slack import blocks
 from bot.slack.blocks import Message
 from bot.slack.blocks.answers import read_reading
 from bot.slack.blocks.forms import render_reading_form
-from bot.slack.blocks.ids import READING, READING_FORM, READING_PREFIX
+from bot.slack.blocks.ids import CREATE_ANYWAY_NOW, READING, READING_FORM, READING_PREFIX
 from bot.slack.notifier import Notifier
 from bot.slack.presenter import Form, Presenter, Reply
 
@@ -273,6 +273,24 @@ class Listeners:
         invocation = _invocation(body)
         request = read_reading(str(action.get("value") or ""))
         outcome = await self._service.confirm_reading(invocation, request)
+        await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def run_create_anyway(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """ "Create another anyway" after a repeat was held back; its value is untrusted and the
+        service checks the request again."""
+        invocation = _invocation(body)
+        value = str(action.get("value") or "")
+        request: cmd.StartNow | cmd.Schedule | None = (
+            cmd.StartNow(topic=value or None)
+            if action.get("action_id") == CREATE_ANYWAY_NOW
+            else read_reading(value)
+        )
+        outcome = await self._service.create_anyway(invocation, request)
+        await self._presenter.present(outcome, invocation, reply=self.answer(body))
+
+    async def run_list_page(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        invocation = _invocation(body)
+        outcome = await self._service.list_page(invocation, int(action["value"]))
         await self._presenter.present(outcome, invocation, reply=self.answer(body))
 
     async def run_reading_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -16,11 +16,13 @@ from bot.service import (
     AdminDone,
     Cancelled,
     Created,
+    Duplicate,
     Failure,
     Help,
     Invocation,
     Listing,
     MappingPage,
+    MeetingRow,
     MeetingService,
     NotAllowed,
     NotConfigured,
@@ -36,7 +38,9 @@ from bot.service import (
 from bot.service.outcomes import Unclear
 from bot.slack import blocks
 from bot.slack.blocks import Message, NotMappedReason
-from bot.slack.blocks.answers import render_ambiguous
+from bot.slack.blocks.answers import reading_value, render_ambiguous
+from bot.slack.blocks.cards import render_duplicate
+from bot.slack.blocks.ids import CREATE_ANYWAY, CREATE_ANYWAY_NOW
 from bot.slack.notifier import Notifier, card_view
 
 __all__ = ["TRIGGER_ERRORS", "OpenedView", "Presenter", "Reply"]
@@ -54,6 +58,15 @@ TRIGGER_ERRORS: Final = frozenset(
 """views.open's answers when the trigger_id cannot open anything (3 s old, unknown, used)."""
 
 Form = cmd.OpenScheduleModal | cmd.AdminSetup
+
+
+def _duplicate(meeting: MeetingRow, request: cmd.StartNow | cmd.Schedule) -> Message:
+    """The meeting a repeated request found, and "Create another anyway" carrying the request."""
+    if isinstance(request, cmd.Schedule):
+        action, value = CREATE_ANYWAY, reading_value(request)
+    else:
+        action, value = CREATE_ANYWAY_NOW, request.topic or ""
+    return render_duplicate(card_view(meeting), again_action=action, again_value=value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +139,20 @@ class Presenter:
                 await reply(blocks.render_vendor_error(message))
             case Failure(user_message=message):
                 await reply(blocks.render_failure(message))
-            case Listing(meetings=meetings):
+            case Listing(meetings=meetings, total=total, page=page, cancellable=cancellable):
                 cards = [card_view(m) for m in meetings]
-                await reply(blocks.render_list(cards, now=self._clock()))
+                await reply(
+                    blocks.render_list(
+                        cards,
+                        now=self._clock(),
+                        viewer=invocation.user_id,
+                        total=total,
+                        page=page,
+                        cancellable=cancellable,
+                    )
+                )
+            case Duplicate(meeting=meeting, request=request):
+                await reply(_duplicate(meeting, request))
             case Cancelled(meeting=meeting, by=by):
                 await self._notifier.update_card(meeting, cancelled_by=by)
                 await reply(blocks.render_cancelled_notice(card_view(meeting, cancelled_by=by)))

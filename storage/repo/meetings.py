@@ -8,10 +8,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select, update
 
-from storage.models import Delivery, Meeting
+from storage.models import Delivery, Meeting, MeetingInvitee
 from storage.repo.audit import add_audit_row
 from storage.repo.base import RepositoryBase, find_meeting, insert_for
 from storage.repo.deliveries import insert_new_deliveries, withdraw_unsent
@@ -40,6 +40,14 @@ def _watch_from(start: datetime, reminder_dues: Iterable[datetime]) -> datetime:
     """When the status poll starts watching the occurrence at `start`, whose reminders are
     due at `reminder_dues`."""
     return min([start - WATCH_LEAD, *reminder_dues])
+
+
+def _upcoming(now: datetime) -> ColumnElement[bool]:
+    """Live, or scheduled and not yet over at `now`."""
+    return or_(
+        col(Meeting.state) == MeetingState.LIVE.value,
+        (col(Meeting.state) == MeetingState.SCHEDULED.value) & (col(Meeting.end_at) > now),
+    )
 
 
 def _reminder_dues(start: datetime, deliveries: Sequence[NewDelivery]) -> list[datetime]:
@@ -110,6 +118,10 @@ class MeetingQueries(RepositoryBase):
             new_id = (await session.exec(stmt)).scalar_one_or_none()
             if new_id is not None:
                 session.add_all(
+                    MeetingInvitee(team_id=team_id, meeting_id=new_id, slack_user_id=user_id)
+                    for user_id in dict.fromkeys(meeting.invitees)
+                )
+                session.add_all(
                     Delivery(
                         team_id=team_id,
                         meeting_id=new_id,
@@ -149,17 +161,56 @@ class MeetingQueries(RepositoryBase):
         """Live meetings and scheduled ones not yet over, earliest start first; optionally
         only those of one organizer."""
         async with self._tx() as session:
-            query = select(Meeting).where(
-                Meeting.team_id == team_id,
-                or_(
-                    col(Meeting.state) == MeetingState.LIVE.value,
-                    (col(Meeting.state) == MeetingState.SCHEDULED.value)
-                    & (col(Meeting.end_at) > now),
-                ),
-            )
+            query = select(Meeting).where(Meeting.team_id == team_id, _upcoming(now))
             if organizer_slack_id is not None:
                 query = query.where(Meeting.organizer_slack_id == organizer_slack_id)
             query = query.order_by(col(Meeting.start_at), col(Meeting.id)).limit(limit)
+            return [meeting_row(r) for r in (await session.exec(query)).all()]
+
+    async def upcoming_for_person(
+        self, *, team_id: str, slack_user_id: str, now: datetime, limit: int, offset: int = 0
+    ) -> tuple[list[MeetingRow], int]:
+        """One page of the live and not-yet-over scheduled meetings a person organizes or is
+        invited to, earliest start first, and how many there are in all."""
+        invited = select(col(MeetingInvitee.meeting_id)).where(
+            MeetingInvitee.team_id == team_id, MeetingInvitee.slack_user_id == slack_user_id
+        )
+        where = (
+            col(Meeting.team_id) == team_id,
+            _upcoming(now),
+            or_(col(Meeting.organizer_slack_id) == slack_user_id, col(Meeting.id).in_(invited)),
+        )
+        async with self._tx() as session:
+            total = (
+                await session.exec(select(func.count()).select_from(Meeting).where(*where))
+            ).one()
+            query = (
+                select(Meeting)
+                .where(*where)
+                .order_by(col(Meeting.start_at), col(Meeting.id))
+                .offset(offset)
+                .limit(limit)
+            )
+            return [meeting_row(r) for r in (await session.exec(query)).all()], total
+
+    async def recent_meetings_of(
+        self, *, team_id: str, organizer_slack_id: str, channel_id: str, created_since: datetime
+    ) -> list[MeetingRow]:
+        """Open meetings one person created in one conversation since `created_since`, newest
+        first (the duplicate guard's candidates)."""
+        async with self._tx() as session:
+            query = (
+                select(Meeting)
+                .where(
+                    Meeting.team_id == team_id,
+                    Meeting.organizer_slack_id == organizer_slack_id,
+                    col(Meeting.created_at) >= created_since,
+                    Meeting.channel_id == channel_id,
+                    col(Meeting.state).in_(OPEN_STATES),
+                )
+                .order_by(col(Meeting.created_at).desc(), col(Meeting.id).desc())
+                .limit(MAINTENANCE_BATCH)
+            )
             return [meeting_row(r) for r in (await session.exec(query)).all()]
 
     async def set_card(

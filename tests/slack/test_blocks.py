@@ -43,6 +43,8 @@ from bot.slack.blocks import (
     format_duration,
     format_meeting_id,
 )
+from bot.slack.blocks.cards import render_duplicate
+from bot.slack.blocks.ids import CREATE_ANYWAY, LIST_PAGE_NEXT, LIST_PAGE_PREV
 
 START = datetime(2026, 12, 24, 14, 0, tzinfo=UTC)
 NOW = START - timedelta(hours=3)
@@ -549,10 +551,61 @@ def test_overlong_text_is_cut_with_an_ellipsis_never_inside_an_entity() -> None:
 
 def test_list_of_a_hundred_meetings_stays_within_fifty_blocks() -> None:
     cards = [make_card(meeting_id=i, topic=f"Meeting {i}") for i in range(100)]
-    message = blocks.render_list(cards, now=NOW)
+    message = blocks.render_list(cards, now=NOW, cancellable=range(100))
     assert_within_slack_limits(message)
-    assert len(buttons(message)) == LIST_LIMIT
+    assert action_ids(message).count(blocks.JOIN) == LIST_LIMIT
+    assert action_ids(message).count(blocks.CANCEL) == LIST_LIMIT
     assert f"{100 - LIST_LIMIT} more" in json.dumps(message)
+
+
+def test_list_page_says_how_many_more_and_pages_both_ways() -> None:
+    cards = [make_card(meeting_id=i, topic=f"Meeting {i}") for i in range(LIST_LIMIT)]
+    message = blocks.render_list(cards, now=NOW, total=2 * LIST_LIMIT + 5, page=1)
+    assert "…and 5 more not shown." in json.dumps(message, ensure_ascii=False)
+    pager = [b for b in buttons(message) if b["action_id"] in (LIST_PAGE_PREV, LIST_PAGE_NEXT)]
+    assert [(b["action_id"], b["value"]) for b in pager] == [
+        (LIST_PAGE_PREV, "0"),
+        (LIST_PAGE_NEXT, "2"),
+    ]
+
+
+def test_last_list_page_has_no_more_and_no_next() -> None:
+    cards = [make_card(meeting_id=1)]
+    message = blocks.render_list(cards, now=NOW, total=LIST_LIMIT + 1, page=1)
+    assert "more not shown" not in json.dumps(message)
+    assert LIST_PAGE_NEXT not in action_ids(message)
+    assert LIST_PAGE_PREV in action_ids(message)
+
+
+def test_list_offers_cancel_only_where_allowed_and_names_who_invited() -> None:
+    mine = make_card(meeting_id=1, topic="Mine", organizer_id="U0ME")
+    invited = make_card(meeting_id=2, topic="Theirs", organizer_id="U0BOSS")
+    live = make_card(meeting_id=3, topic="Live", organizer_id="U0ME", state=CardState.LIVE)
+    message = blocks.render_list([mine, invited, live], now=NOW, viewer="U0ME", cancellable={1, 3})
+    cancels = [b["value"] for b in buttons(message) if b["action_id"] == blocks.CANCEL]
+    assert cancels == ["1"]  # not the one they were invited to; a live one is not cancellable
+    assert [b["value"] for b in buttons(message) if b["action_id"] == blocks.JOIN] == [
+        "1",
+        "2",
+        "3",
+    ]
+    texts = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert "invited by <@U0BOSS>" in texts[1]
+    assert "invited by" not in texts[0]
+
+
+def test_duplicate_shows_the_meeting_with_join_and_create_anyway() -> None:
+    message = render_duplicate(
+        make_card(topic="<!channel> sync"), again_action=CREATE_ANYWAY, again_value="{}"
+    )
+    assert_within_slack_limits(message)
+    assert "&lt;!channel&gt; sync" in mrkdwn_texts(message)[0]
+    assert "<!channel>" not in json.dumps(message)
+    assert [(b["action_id"], b.get("value")) for b in buttons(message)] == [
+        (blocks.JOIN, "42"),
+        (CREATE_ANYWAY, "{}"),
+    ]
+    assert blocks.escape(JOIN_URL) in message["text"]
 
 
 def test_error_shows_problem_and_example() -> None:

@@ -7,7 +7,7 @@ Pure: each `render_*` takes what it shows (and `now` where time matters) and ret
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -19,7 +19,6 @@ from slack_sdk.models.blocks import (
     CallBlock,
     ConfirmObject,
     PlainTextObject,
-    SectionBlock,
 )
 
 from bot.rules import LIST_LIMIT, MeetingState
@@ -41,13 +40,20 @@ from bot.slack.blocks.common import (
     user_text,
     utc_text,
 )
-from bot.slack.blocks.ids import CANCEL, HOST_JOIN, JOIN
+from bot.slack.blocks.ids import (
+    CANCEL,
+    HOST_JOIN,
+    JOIN,
+    LIST_PAGE_NEXT,
+    LIST_PAGE_PREV,
+)
 
 __all__ = [
     "CardState",
     "CardView",
     "render_cancelled_notice",
     "render_card",
+    "render_duplicate",
     "render_host_details",
     "render_invite_dm",
     "render_list",
@@ -125,7 +131,17 @@ LIST_EMPTY: Final = (
     "You have no upcoming meetings. Schedule one with `/meet Standup tomorrow 9:30`."
 )
 LIST_ITEM: Final = "*{topic}*\n{when} · {duration} · ID {meeting_id}"
+LIST_INVITED_BY: Final = " · invited by {organizer}"
 LIST_MORE: Final = "…and {count} more not shown."
+LIST_PREV: Final = "Previous"
+LIST_NEXT: Final = "Next"
+
+DUPLICATE_TEXT: Final = (
+    ":raised_hand: You created *{topic}* here a moment ago, so nothing new was created "
+    "(a double click or a repeated command?). It is this one:"
+)
+DUPLICATE_AGAIN: Final = "Create another anyway"
+DUPLICATE_FALLBACK: Final = "You already created {topic} here a moment ago — join: {url}"
 LIST_FOOTER: Final = "Cancel one with `/meet cancel <meeting ID>`."
 LIST_FALLBACK: Final = "Your upcoming meetings: {count}"
 LIST_LIVE: Final = ":red_circle: In progress"
@@ -382,7 +398,7 @@ def render_cancelled_notice(card: CardView) -> Message:
     return as_message(CANCELLED_NOTICE_FALLBACK.format(topic=topic, by=by), blocks)
 
 
-def _list_item(card: CardView, now: datetime) -> SectionBlock:
+def _list_item(card: CardView, now: datetime, *, viewer: str, may_cancel: bool) -> list[Block]:
     if card.state is CardState.LIVE:
         when = LIST_LIVE
     elif card.start is None:
@@ -398,16 +414,59 @@ def _list_item(card: CardView, now: datetime) -> SectionBlock:
         duration=format_duration(card.duration_minutes),
         meeting_id=_meeting_id(card),
     )
-    return section(text, accessory=_join_button(card))
+    if card.organizer_id != viewer:
+        text += LIST_INVITED_BY.format(organizer=mention(card.organizer_id))
+    actions: list[ButtonElement] = [_join_button(card)]
+    if may_cancel and card.state is CardState.SCHEDULED:
+        actions.append(_cancel_button(card))
+    return [section(text), ActionsBlock(elements=actions)]
 
 
-def render_list(cards: Sequence[CardView], *, now: datetime) -> Message:
-    """Ephemeral: the caller's upcoming meetings (first LIST_LIMIT, in the order given)."""
-    if not cards:
+def render_list(
+    cards: Sequence[CardView],
+    *,
+    now: datetime,
+    viewer: str = "",
+    total: int | None = None,
+    page: int = 0,
+    cancellable: Collection[int] = (),
+) -> Message:
+    """Ephemeral: page `page` (from 0) of the upcoming meetings the viewer organizes or is
+    invited to (at most LIST_LIMIT, in the order given), of `total` in all (default: as many
+    as given), each with Join, and Cancel for those in `cancellable`; a pager when there are
+    more."""
+    total = len(cards) if total is None else total
+    if not cards and page == 0:
         return as_message(LIST_FALLBACK.format(count=0), [section(LIST_EMPTY)])
+    shown = cards[:LIST_LIMIT]
     blocks: list[Block] = [header(LIST_TITLE)]
-    blocks += [_list_item(card, now) for card in cards[:LIST_LIMIT]]
-    if len(cards) > LIST_LIMIT:
-        blocks.append(context(LIST_MORE.format(count=len(cards) - LIST_LIMIT)))
+    for card in shown:
+        blocks += _list_item(card, now, viewer=viewer, may_cancel=card.meeting_id in cancellable)
+    after = total - page * LIST_LIMIT - len(shown)
+    if after > 0:
+        blocks.append(context(LIST_MORE.format(count=after)))
+    pager = []
+    if page > 0:
+        pager.append(button(LIST_PREV, LIST_PAGE_PREV, value=str(page - 1)))
+    if after > 0:
+        pager.append(button(LIST_NEXT, LIST_PAGE_NEXT, value=str(page + 1)))
+    if pager:
+        blocks.append(ActionsBlock(elements=pager))
     blocks.append(context(escape(LIST_FOOTER)))
-    return as_message(LIST_FALLBACK.format(count=len(cards)), blocks)
+    return as_message(LIST_FALLBACK.format(count=total), blocks)
+
+
+def render_duplicate(card: CardView, *, again_action: str, again_value: str) -> Message:
+    """Private: a request repeated a meeting just created, so nothing new was: that meeting's
+    details with Join, and a button that creates another anyway (`again_action`, carrying
+    `again_value`)."""
+    topic = _topic(card)
+    blocks: list[Block] = [
+        section(DUPLICATE_TEXT.format(topic=topic)),
+        *_card_blocks(card)[:2],
+        ActionsBlock(
+            elements=[_join_button(card), button(DUPLICATE_AGAIN, again_action, value=again_value)]
+        ),
+    ]
+    fallback = DUPLICATE_FALLBACK.format(topic=topic, url=escape(card.join_url))
+    return as_message(fallback, blocks)

@@ -16,8 +16,13 @@ __all__ = [
     "ADMIN_MODE",
     "ADMIN_SETUP_MODAL",
     "CANCEL",
+    "CREATE_ANYWAY",
+    "CREATE_ANYWAY_NOW",
     "HOST_JOIN",
     "JOIN",
+    "LIST_PAGE",
+    "LIST_PAGE_NEXT",
+    "LIST_PAGE_PREV",
     "MAPPINGS_PAGE",
     "MAPPINGS_PAGE_NEXT",
     "MAPPINGS_PAGE_PREV",
@@ -45,6 +50,15 @@ START_NOW: Final = "meet_start_now"
 OPEN_FORM: Final = "meet_open_form"
 """'Open the form' after Slack refused to open it (the trigger expired); value is the /meet
 text that opens it ("schedule", "admin setup"), read again with bot.commands.form_of."""
+CREATE_ANYWAY: Final = "meet_create_anyway"
+"""'Create another anyway' after a duplicate request was held back; the value is the scheduled
+request (blocks.answers.reading_value), read back and checked again on press."""
+CREATE_ANYWAY_NOW: Final = "meet_create_anyway_now"
+"""The same for an instant meeting; the value is its topic as typed ('' for none)."""
+LIST_PAGE_PREV: Final = "meet_list_page_prev"
+LIST_PAGE_NEXT: Final = "meet_list_page_next"
+LIST_PAGE: Final = re.compile(r"^meet_list_page_(prev|next)$")
+"""`/meet list`'s pager: the button's value is the page (from 0) to show."""
 MAPPINGS_PAGE_PREV: Final = "meet_mappings_page_prev"
 MAPPINGS_PAGE_NEXT: Final = "meet_mappings_page_next"
 MAPPINGS_PAGE: Final = re.compile(r"^meet_mappings_page_(prev|next)$")
