@@ -85,9 +85,9 @@ def slack_refusal(
 def slack_malformed(body: str, content_type: str | None) -> str | None:
     """Why a signed request body is not shaped as Slack shapes one (one short phrase), or None.
 
-    Parsed as Bolt parses it; only what Bolt and our listeners read is checked: a command
-    names its workspace, user and conversation; an interaction or event is a JSON object whose
-    objects, action list and submitted form state have Slack's shapes.
+    Parsed as Bolt parses it; only what Bolt and our listeners read is checked: no string
+    holds a NUL; a command names its workspace, user and conversation; an interaction or event
+    is a JSON object whose objects, action list and submitted form state have Slack's shapes.
     """
     try:
         if content_type == "application/json" or body.startswith("{"):
@@ -100,6 +100,8 @@ def slack_malformed(body: str, content_type: str | None) -> str | None:
         return "body is not JSON"
     if not isinstance(parsed, dict):
         return "body is not an object"
+    if _holds_nul(parsed):  # Slack sends none; PostgreSQL text cannot store one
+        return "NUL character"
     if "command" in parsed:
         named = all(parsed.get(key) for key in ("team_id", "user_id", "channel_id"))
         return None if named else "command without its workspace, user or conversation"
@@ -118,6 +120,15 @@ def slack_malformed(body: str, content_type: str | None) -> str | None:
     ):
         return "malformed form state"
     return None
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a parsed request holds U+0000 in any string, key or value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_holds_nul(v) for v in value)
 
 
 class SlackEvents:

@@ -97,10 +97,20 @@ def _signed(kind: str, body: str) -> Hostile:
 
 
 def _command(
-    kind: str, text: str, answers: str, *, user_id: str = ALICE.id, team_id: str = "T1"
+    kind: str,
+    text: str,
+    answers: str,
+    *,
+    user_id: str = ALICE.id,
+    team_id: str = "T1",
+    trigger_id: str | None = None,
 ) -> Hostile:
     body = slash_command_body(
-        text, user_id=user_id, team_id=team_id, response_url=f"{answers}/{next(_IDS)}"
+        text,
+        user_id=user_id,
+        team_id=team_id,
+        response_url=f"{answers}/{next(_IDS)}",
+        trigger_id=trigger_id,
     )
     return _signed(kind, body)
 
@@ -361,11 +371,13 @@ def _signed_round(rng: random.Random, meeting_id: int, answers: str) -> list[Hos
             "forged view", blocks.ADMIN_SETUP_MODAL, user_id=ALICE.id, team_id="T1", state="x"
         )
     )
-    # Commands (4): a 10 000-character hostile text, control characters.
+    # Commands (4): 10 000-character hostile texts, control characters (in a trigger_id too).
     requests.append(_command("10k text", rng.choice(INVALID_10K), answers))
     requests.append(_command("10k text", "cancel " + rng.choice(INVALID_10K), answers))
     requests.append(_command("control chars", rng.choice(INVALID_CONTROL), answers))
-    requests.append(_command("control chars", rng.choice(INVALID_CONTROL), answers))
+    requests.append(
+        _command("control chars", "help", answers, trigger_id=rng.choice(INVALID_CONTROL))
+    )
     return requests
 
 
@@ -525,10 +537,19 @@ def test_hostile_requests_are_answered_and_change_nothing(
     rss_after = _rss_kib(served.process.pid)
 
     failed = [(kind, status) for kind, status in answered if status >= 500 or status == 0]
+    # A push signed with the subscriber key for another app is read, for that app's meetings
+    # (none here: the unchanged rows say so); every other one of these is refused.
+    refused_kinds = {r.kind for r in _refused_round(rng, conference_id)} - {"push wrong app"}
+    refused_kinds |= {kind for kind, _ in answered if kind.startswith("huge")}
+    let_in = [(kind, status) for kind, status in answered if kind in refused_kinds and status < 400]
     print(  # noqa: T201 -- the count, time and memory, shown with -s
         f"{len(answered)} hostile requests in {elapsed:.1f} s; RSS {rss_before} -> {rss_after} KiB"
     )
     assert not failed, f"{len(failed)} answered with a 5xx or not at all: {failed[:20]}"
+    assert not let_in, f"{len(let_in)} should have been refused: {let_in[:20]}"
+    assert {status for kind, status in answered if kind in ("huge declared", "huge chunked")} == {
+        413
+    }
     rows, meetings = _rows(empty_database.url), sandbox.meetings()
     changed = {
         name for name in rows.keys() | baseline[0].keys() if rows.get(name) != baseline[0].get(name)
