@@ -85,3 +85,19 @@ def hostile_text(shape: Shape, length: int) -> str:
     room = length - len(shape.head) - len(shape.tail)
     body = (shape.unit * (room // len(shape.unit) + 1))[:room]
     return shape.head + body + shape.tail
+
+
+CONTROL_TEXTS: Final = (
+    "\x00",
+    "cancel \x00",
+    "cancel 1\x00",
+    "\x1b[31m\x1b[0m",
+    "\u202e\u202c",
+    "\x0b\x0c\x1c\x1d\x1e\x1f",
+    "\x7f\x08\x08\x08",
+    "\ufffd\uffff\U0010ffff",
+    "\ufeff\u200b\u2028\u2029",
+    "admin \x00mappings \x00",
+)
+"""Command texts made of control, bidi, zero-width and noncharacter code points, with no
+meeting in them (nothing in them can be scheduled, cancelled or set up)."""

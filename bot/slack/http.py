@@ -7,11 +7,14 @@ refusals (bot/server.py).
 from __future__ import annotations
 
 import hmac
+import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
+from urllib.parse import parse_qsl
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import (
@@ -21,7 +24,7 @@ from slack_bolt.adapter.starlette.async_handler import (
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -32,6 +35,7 @@ __all__ = [
     "SLACK_MAX_SKEW",
     "BoltApp",
     "SlackEvents",
+    "slack_malformed",
     "slack_refusal",
     "socket_connection",
 ]
@@ -46,6 +50,10 @@ SLACK_MAX_SKEW: Final = 5 * 60
 """Seconds a Slack request timestamp may be off (Slack's own rule, as Bolt applies it)."""
 _SECONDS: Final = re.compile(r"[0-9]{1,18}")
 """A request timestamp: plain decimal seconds (no sign, space or non-ASCII digit)."""
+_OBJECTS: Final = ("team", "user", "channel", "container", "view", "message", "event")
+"""Members of a request that, when present, Slack always sends as objects."""
+
+log = logging.getLogger(__name__)
 
 
 def slack_refusal(
@@ -72,6 +80,55 @@ def slack_refusal(
     if expected is None or not hmac.compare_digest(expected.encode(), signature.encode()):
         return "bad signature"
     return None
+
+
+def slack_malformed(body: str, content_type: str | None) -> str | None:
+    """Why a signed request body is not shaped as Slack shapes one (one short phrase), or None.
+
+    Parsed as Bolt parses it; only what Bolt and our listeners read is checked: no string
+    holds a NUL; a command names its workspace, user and conversation; an interaction or event
+    is a JSON object whose objects, action list and submitted form state have Slack's shapes.
+    """
+    try:
+        if content_type == "application/json" or body.startswith("{"):
+            parsed: Any = json.loads(body)
+        elif "payload" in body:
+            parsed = json.loads(dict(parse_qsl(body, keep_blank_values=True)).get("payload", "{}"))
+        else:
+            parsed = dict(parse_qsl(body, keep_blank_values=True))
+    except (ValueError, RecursionError):
+        return "body is not JSON"
+    if not isinstance(parsed, dict):
+        return "body is not an object"
+    if _holds_nul(parsed):  # Slack sends none; PostgreSQL text cannot store one
+        return "NUL character"
+    if "command" in parsed:
+        named = all(parsed.get(key) for key in ("team_id", "user_id", "channel_id"))
+        return None if named else "command without its workspace, user or conversation"
+    if any(not isinstance(parsed.get(key, {}), dict) for key in _OBJECTS):
+        return "malformed object"
+    actions = parsed.get("actions", [])
+    if not isinstance(actions, list) or not isinstance(parsed.get("authorizations", []), list):
+        return "malformed list"
+    if any(not isinstance(a, dict) or not isinstance(a.get("action_id"), str) for a in actions):
+        return "malformed action"
+    state = parsed.get("view", {}).get("state", {})
+    values = state.get("values", {}) if isinstance(state, dict) else None
+    if not isinstance(values, dict) or not all(
+        isinstance(block, dict) and all(isinstance(v, dict) for v in block.values())
+        for block in values.values()
+    ):
+        return "malformed form state"
+    return None
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a parsed request holds U+0000 in any string, key or value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_holds_nul(v) for v in value)
 
 
 class SlackEvents:
@@ -102,7 +159,12 @@ class SlackEvents:
         return slack_refusal(request.headers, body, secret=self._secret, now=self._clock())
 
     async def dispatch(self, request: Request, body: bytes) -> Response:
-        """Bolt's answer to a checked request (Bolt checks the signature again)."""
+        """Bolt's answer to a checked request (Bolt checks the signature again); 400 to a
+        signed body that is not shaped as Slack shapes one (see `slack_malformed`)."""
+        reason = slack_malformed(body.decode(), request.headers.get("content-type"))
+        if reason is not None:
+            log.warning("Slack request refused: 400 (%s), %d bytes", reason, len(body))
+            return JSONResponse({"error": reason}, 400)
         bolt = self._bolt()
         return to_starlette_response(
             await bolt.async_dispatch(to_async_bolt_request(request, body))

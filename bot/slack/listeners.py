@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -45,6 +46,17 @@ ALREADY_DONE: Final = (
     "meetbot already received this request a moment ago (a double click or a repeat) and "
     "acts on it only once."
 )
+
+
+_ID: Final = re.compile(r"[0-9]{1,18}")
+"""A button's numeric value: plain decimal, within a 64-bit database integer."""
+
+
+def _button_number(action: dict[str, Any]) -> int:
+    """A button's numeric value (a meeting ID, a page); 0, which names nothing, if the value
+    is not one (a forged button)."""
+    value = str(action.get("value") or "")
+    return int(value) if _ID.fullmatch(value) else 0
 
 
 def _invocation(body: dict[str, Any]) -> Invocation:
@@ -260,7 +272,7 @@ class Listeners:
 
     async def run_cancel(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         invocation = _invocation(body)
-        outcome = await self._service.cancel(invocation, meeting_id=int(action["value"]))
+        outcome = await self._service.cancel(invocation, meeting_id=_button_number(action))
         await self._presenter.present(outcome, invocation, reply=self.answer(body))
 
     async def run_start_now(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -306,7 +318,7 @@ class Listeners:
 
     async def run_mappings_page(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         invocation = _invocation(body)
-        page = cmd.AdminMappings(page=int(action["value"]))
+        page = cmd.AdminMappings(page=_button_number(action))
         outcome = await self._service.run(invocation, page)
         await self._presenter.present(outcome, invocation, reply=self.answer(body))
 
