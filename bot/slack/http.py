@@ -92,10 +92,9 @@ def slack_malformed(body: str, content_type: str | None) -> str | None:
     try:
         if content_type == "application/json" or body.startswith("{"):
             parsed: Any = json.loads(body)
-        elif "payload" in body:
-            parsed = json.loads(dict(parse_qsl(body, keep_blank_values=True)).get("payload", "{}"))
         else:
-            parsed = dict(parse_qsl(body, keep_blank_values=True))
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            parsed = json.loads(form["payload"]) if "payload" in form else form
     except (ValueError, RecursionError):
         return "body is not JSON"
     if not isinstance(parsed, dict):
