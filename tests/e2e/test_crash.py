@@ -218,7 +218,7 @@ def test_three_replicas_post_300_reminders_once_each(
     # followed by a history look-up), not about Slack's rate limits: at Slack's Tier 3 for
     # conversations.history (50/min) the take-overs' look-ups are refused for minutes and
     # some reminders are given up after 12 attempts (tests/demo/test_slack_rules.py covers
-    # the limits; the README's open issues name this).
+    # the limits; left open for issue 14's fault suite).
     slack.api.limits.budget = 20
     for i in range(30):  # public channels with the bot, where the reminders go
         slack.add_channel(f"C{i:03d}")
