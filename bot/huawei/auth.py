@@ -16,7 +16,8 @@ from typing import Final
 
 from pydantic import TypeAdapter
 
-from bot.huawei.models import AccessToken, AppAuthBody, AppCredentials
+from bot.huawei.answers import AccessToken
+from bot.huawei.models import AppAuthBody, AppCredentials
 from bot.huawei.paths import APPAUTH
 from bot.huawei.signature import authorization_header, expire_time, new_nonce, sign
 from bot.huawei.transport import Prepared, Sender, parse

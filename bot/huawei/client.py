@@ -2,7 +2,7 @@
 
 Owns one pooled `httpx.AsyncClient` (calls go over it through `bot.huawei.transport`) and the
 per-user token cache (single-flight appauth, `bot.huawei.auth`); every call runs in the retry
-policy's tenacity loop (`bot.huawei.retry`). Returns pydantic models from `bot.huawei.models`,
+policy's tenacity loop (`bot.huawei.retry`). Returns pydantic models from `bot.huawei.answers`,
 raises `bot.huawei.errors`; the endpoints' paths are `bot.huawei.paths`.
 """
 
@@ -20,19 +20,17 @@ import httpx
 from pydantic import TypeAdapter
 
 from bot.huawei import paths
-from bot.huawei.auth import TOKEN_CACHE_SIZE, Authenticator, cache_key
-from bot.huawei.errors import AuthError, MeetingServiceError, RateLimited, Unavailable
-from bot.huawei.models import (
+from bot.huawei.answers import (
     AccessToken,
-    AppCredentials,
     Conference,
     ConferenceDetail,
     ConfType,
-    MeetingSpec,
     OnlineAttendee,
-    ScheduleBody,
     read_conference_items,
 )
+from bot.huawei.auth import TOKEN_CACHE_SIZE, Authenticator, cache_key
+from bot.huawei.errors import AuthError, MeetingServiceError, RateLimited, Unavailable
+from bot.huawei.models import AppCredentials, MeetingSpec, ScheduleBody
 from bot.huawei.retry import RetryPolicy
 from bot.huawei.transport import (
     DEFAULT_LIMITS,

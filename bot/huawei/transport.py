@@ -3,7 +3,7 @@
 The connection pools (`ShardedTransport`), the retry policy's loop around each try (`Sender`),
 and the answer: parsed JSON, or the typed error of `bot.huawei.errors` (transport failures as
 `Unavailable`, `raise ... from exc`). `HuaweiMeetingClient` owns the `httpx.AsyncClient` that
-`Sender` sends over; `parse` and `page_items` read an answer into `bot.huawei.models`.
+`Sender` sends over; `parse` and `page_items` read an answer into `bot.huawei.answers`.
 """
 
 from __future__ import annotations

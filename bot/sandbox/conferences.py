@@ -11,7 +11,7 @@ import secrets
 import uuid
 from typing import Any, Final
 
-from bot.huawei.models import ConfType
+from bot.huawei.answers import ConfType
 from bot.sandbox.bookings import Bookings
 from bot.sandbox.model import (
     Call,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
-from bot.huawei.models import ConfType
+from bot.huawei.answers import ConfType
 from bot.sandbox.rules import MeetingSpec, ParamError
 
 __all__ = [

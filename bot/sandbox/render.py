@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.huawei.answers import ConferenceState
 from bot.huawei.client import PAGE_MAX
-from bot.huawei.models import ConferenceState
 from bot.sandbox.model import Meeting, Session, User, is_host
 from bot.sandbox.rules import format_wire_time, int_param, zone_for
 

@@ -2,7 +2,7 @@
 
 No clock and no I/O: every function takes `now` (epoch seconds) where time matters.
 The wire's vocabulary (cycle kinds, roles, error codes, the time format) is the client's
-(`bot.huawei.models`, `.errors`); the checks are the sandbox's own, as strict as the vendor.
+(`bot.huawei.models`, `.answers`, `.errors`); the checks are the sandbox's own, as strict as the vendor.
 """
 
 from __future__ import annotations

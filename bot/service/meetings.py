@@ -10,9 +10,10 @@ from typing import Final
 
 from bot import commands as cmd
 from bot.config import Settings
+from bot.huawei.answers import Conference
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.errors import MeetingServiceError, NotFound
-from bot.huawei.models import AppCredentials, Attendee, Conference, MeetingSpec
+from bot.huawei.models import AppCredentials, Attendee, MeetingSpec
 from bot.huawei.recurrence import vendor_recurrence
 from bot.rules import (
     DEFAULT_DURATION_MINUTES,

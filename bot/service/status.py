@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from bot.huawei.models import Conference, ConferenceState
+from bot.huawei.answers import Conference, ConferenceState
 from bot.rules import MeetingState
 from bot.service.ports import DeliveryRow, MeetingRow
 from storage.repo import REMINDER_PREFIX

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from bot.huawei.answers import Conference
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.errors import MeetingServiceError
-from bot.huawei.models import AppCredentials, Conference
+from bot.huawei.models import AppCredentials
 from bot.service.deliveries import ENDED, STARTED
 from bot.service.identity import Identity, NotConfigured
 from bot.service.ports import MeetingPush, MeetingRow, PushKind

@@ -7,21 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.huawei.answers import ConferenceState, ConfType
 from bot.huawei.errors import (
     InvalidRequest,
     MeetingNotRunning,
     NotFound,
     PermissionDenied,
 )
-from bot.huawei.models import (
-    Attendee,
-    AttendeeRole,
-    ConferenceState,
-    ConfType,
-    Cycle,
-    MeetingSpec,
-    Recurrence,
-)
+from bot.huawei.models import Attendee, AttendeeRole, Cycle, MeetingSpec, Recurrence
 from tests.fakes.sandbox import RunningSandbox, running_sandbox
 from tests.huawei.client_support import (
     APP,

@@ -10,9 +10,10 @@ from typing import Any, Final
 
 import pytest
 
+from bot.huawei.answers import Conference, ConferenceState, ConfType
 from bot.huawei.client import HuaweiMeetingClient
 from bot.huawei.errors import MeetingServiceError
-from bot.huawei.models import Conference, ConferenceState, ConfType, MeetingSpec
+from bot.huawei.models import MeetingSpec
 from tests.fakes.sandbox import RunningSandbox, running_sandbox
 from tests.huawei.client_support import APP, SANDBOX_APP, ManualClock, meeting_client, scheduled
 

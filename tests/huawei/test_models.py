@@ -1,4 +1,4 @@
-"""Parsing the vendor's answers and building its request bodies (bot.huawei.models)."""
+"""Parsing the vendor's answers (bot.huawei.answers) and building its request bodies (bot.huawei.models)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from bot.huawei.answers import (
+    AccessToken,
+    Conference,
+    ConferenceDetail,
+    ConferenceState,
+    ConfType,
+    OnlineAttendee,
+    read_conference_items,
+)
 from bot.huawei.errors import (
     AuthError,
     InvalidRequest,
@@ -21,21 +30,14 @@ from bot.huawei.errors import (
     error_from_response,
 )
 from bot.huawei.models import (
-    AccessToken,
     AppAuthBody,
     AppCredentials,
     Attendee,
     AttendeeRole,
-    Conference,
-    ConferenceDetail,
-    ConferenceState,
-    ConfType,
     Cycle,
     MeetingSpec,
-    OnlineAttendee,
     Recurrence,
     ScheduleBody,
-    read_conference_items,
 )
 from bot.huawei.signature import SignMode
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.huawei.models import Conference
+from bot.huawei.answers import Conference
 from bot.service import DeliveryRow, MeetingRow, Profile
 from storage.models import MeetingState
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from bot import commands as cmd
-from bot.huawei.models import Conference, SubConference
+from bot.huawei.answers import Conference, SubConference
 from bot.service import describe_recurrence, occurrences_of, recurrence_record
 from tests.service.rows import CONFERENCE_ID, T0, at
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.huawei.models import Conference, ConferenceState
+from bot.huawei.answers import Conference, ConferenceState
 from bot.service import (
     Decision,
     DeliveryRow,

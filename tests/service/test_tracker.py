@@ -13,8 +13,8 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.huawei.answers import Conference
 from bot.huawei.client import HuaweiMeetingClient
-from bot.huawei.models import Conference
 from bot.service import MeetingRow, Profile, StatusChange, StatusKind
 from bot.service.identity import Identity
 from bot.service.status import HISTORY_GRACE
@@ -160,7 +160,7 @@ async def test_odd_online_items_never_stall_the_other_meetings(
         assert (row.state, row.participant_count) == (MeetingState.LIVE, 1)
     assert (await world.row(paused)).state is MeetingState.SCHEDULED  # unknown: left as it was
     skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
-    assert [r.name for r in skipped] == ["bot.huawei.models"] * 2
+    assert [r.name for r in skipped] == ["bot.huawei.answers"] * 2
     assert all("unreadable conferenceID" in r.getMessage() for r in skipped)
     assert "conferenceState='Paused'" in caplog.text
     for secret in (paused.host_password, webinar.host_password, webinar.chair_join_uri):

@@ -303,7 +303,7 @@ async def read_api_request(request: Request) -> tuple[dict[str, Any], str | None
 
 def authorize_page(api: WebApi, request: Request) -> Response:
     """Slack's OAuth consent page, approved at once (see `WebApi.authorize`)."""
-    status, target = api.authorize(request.query_params)
+    status, target = api.oauth.authorize(request.query_params)
     if status == 302:
         return RedirectResponse(target, 302)
     return PlainTextResponse(target, status)

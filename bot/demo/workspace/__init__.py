@@ -31,6 +31,7 @@ from bot.demo.workspace.model import (
     Team,
     dm_id,
 )
+from bot.demo.workspace.oauth import CODE_SECONDS
 from bot.demo.workspace.state import (
     RESPONSE_URL_SECONDS,
     RESPONSE_URL_USES,
@@ -38,7 +39,7 @@ from bot.demo.workspace.state import (
     ResponseUrl,
     Workspace,
 )
-from bot.demo.workspace.web_api import CODE_SECONDS, METHOD_SCOPES, WebApi
+from bot.demo.workspace.web_api import METHOD_SCOPES, WebApi
 
 __all__ = [
     "APP_ID",

@@ -5,13 +5,12 @@ tiers) by changing a `Workspace`. Transport-free and synchronous: `WebApi.respon
 
 from __future__ import annotations
 
-import secrets
-import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.demo.wire import SlackUser
+from bot.demo.workspace.calls import CallsApi
 from bot.demo.workspace.limits import RateLimits
 from bot.demo.workspace.model import (
     APP_ID,
@@ -27,17 +26,14 @@ from bot.demo.workspace.model import (
     Modal,
     dm_id,
 )
+from bot.demo.workspace.oauth import OAuthServer
 from bot.demo.workspace.state import Workspace, with_block_ids
 
-__all__ = ["CODE_SECONDS", "METHOD_SCOPES", "WebApi"]
+__all__ = ["METHOD_SCOPES", "WebApi"]
 
 MAX_BLOCKS: Final = 50
 MAX_TEXT: Final = 40_000
 MODAL_TITLE_MAX: Final = 24
-CODE_SECONDS: Final = 600
-"""An OAuth code is exchanged once, within 10 minutes."""
-ACCESS_TOKEN_SECONDS: Final = 43200
-"""With token rotation an access token lives 12 hours."""
 
 METHOD_SCOPES: Final = {
     "chat.postMessage": "chat:write",
@@ -118,6 +114,8 @@ class WebApi:
         self.limits = limits or RateLimits(workspace.clock)
         self._public_url = public_url.rstrip("/")
         self._caller: Caller | None = None
+        self.oauth = OAuthServer(workspace)
+        self.calls = CallsApi(workspace)
         self._methods: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             "auth.test": self.auth_test,
             "auth.revoke": self.auth_revoke,
@@ -138,12 +136,12 @@ class WebApi:
             "views.push": self.views_push,
             "views.update": self.views_update,
             "views.publish": lambda args: {"ok": True, "view": args.get("view") or {}},
-            "calls.add": self.calls_add,
-            "calls.info": self.calls_info,
-            "calls.update": self.calls_update,
-            "calls.end": self.calls_end,
-            "calls.participants.add": self.calls_participants_add,
-            "calls.participants.remove": self.calls_participants_remove,
+            "calls.add": self.calls.add,
+            "calls.info": self.calls.info,
+            "calls.update": self.calls.update,
+            "calls.end": self.calls.end,
+            "calls.participants.add": self.calls.participants_add,
+            "calls.participants.remove": self.calls.participants_remove,
         }
 
     def respond(
@@ -161,7 +159,7 @@ class WebApi:
         """Answer one Web API call as Slack would."""
         try:
             if method == "oauth.v2.access":
-                return self.oauth_v2_access(args)
+                return self.oauth.access(args)
             self._caller = self._authenticate(token)
             return self._handler(method)(args)
         except ApiError as exc:
@@ -194,110 +192,6 @@ class WebApi:
         if self._caller is None:
             raise RuntimeError("outside a Web API call")
         return self._caller
-
-    # --- OAuth ---------------------------------------------------------------------------------
-
-    def authorize(self, query: Mapping[str, str]) -> tuple[int, str]:
-        """`GET /oauth/v2/authorize`: (302, where to) approved as a member of a team, or (400,
-        why). Fake-only: `team`, `user` (default: the first team, its first admin), `deny=1`,
-        `org=1` (an org-wide install of the team's Enterprise Grid org)."""
-        app = self.ws.app
-        if query.get("client_id") != app.client_id:
-            return 400, "invalid_client_id"
-        redirect = query.get("redirect_uri") or (app.redirect_urls[:1] or ("",))[0]
-        if not redirect or (
-            app.redirect_urls and not any(redirect.startswith(u) for u in app.redirect_urls)
-        ):
-            return 400, "bad_redirect_uri"
-        state = query.get("state", "")
-        if query.get("deny") == "1":
-            return 302, _with_query(redirect, error="access_denied", state=state)
-        team_id = query.get("team") or next(iter(self.ws.teams), "")
-        people = self.ws.people(team_id)
-        admin = next((u.id for u in people if u.is_admin), people[0].id if people else "")
-        user = self.ws.users.get(query.get("user") or admin)
-        if team_id not in self.ws.teams or user is None or user.team_id != team_id:
-            return 400, "invalid_team_or_user"
-        org = query.get("org") == "1"
-        if org and self.ws.teams[team_id].enterprise is None:
-            return 400, "not_an_enterprise"
-        code = f"{int(self.ws.clock())}.{secrets.token_hex(16)}"
-        self.ws.grants[code] = {
-            "team": team_id,
-            "user": user.id,
-            "scopes": [s for s in query.get("scope", "").split(",") if s],
-            "redirect_uri": query.get("redirect_uri", ""),
-            "issued": self.ws.clock(),
-            "org": org,
-        }
-        return 302, _with_query(redirect, code=code, state=state)
-
-    def oauth_v2_access(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Exchange a code (or, with token rotation, a refresh token) for a bot token."""
-        app = self.ws.app
-        if args.get("client_id") != app.client_id:
-            raise ApiError("invalid_client_id")
-        if args.get("client_secret") != app.client_secret:
-            raise ApiError("bad_client_secret")
-        grant_type = str(args.get("grant_type") or "authorization_code")
-        if grant_type == "refresh_token":
-            return self._refresh(str(args.get("refresh_token") or ""))
-        if grant_type != "authorization_code":
-            raise ApiError("invalid_grant_type")
-        grant = self.ws.grants.pop(str(args.get("code") or ""), None)
-        if grant is None or self.ws.clock() - grant["issued"] > CODE_SECONDS:
-            raise ApiError("invalid_code")
-        if grant["redirect_uri"] and args.get("redirect_uri") != grant["redirect_uri"]:
-            raise ApiError("bad_redirect_uri")
-        installation = self.ws.install(
-            grant["team"],
-            installer=grant["user"],
-            scopes=grant["scopes"],
-            enterprise_install=grant["org"],
-        )
-        return self._token_answer(installation)
-
-    def _refresh(self, refresh_token: str) -> dict[str, Any]:
-        old = next(
-            (
-                i
-                for i in self.ws.installations.values()
-                if refresh_token and i.refresh_token == refresh_token and not i.revoked
-            ),
-            None,
-        )
-        if old is None or not self.ws.app.token_rotation:
-            raise ApiError("invalid_refresh_token")
-        old.refresh_token = None  # a refresh token is used once
-        new = self.ws.install(
-            old.team_id,
-            installer=old.installer,
-            scopes=old.scopes,
-            enterprise_install=old.enterprise_install,
-        )
-        old.revoked = False  # the old access token lives until it expires
-        return self._token_answer(new)
-
-    def _token_answer(self, installation: Installation) -> dict[str, Any]:
-        team = self.ws.teams[installation.team_id]
-        org = installation.enterprise_install
-        out: dict[str, Any] = {
-            "ok": True,
-            "app_id": self.ws.app.app_id,
-            "authed_user": {"id": installation.installer},
-            "scope": ",".join(sorted(installation.scopes)),
-            "token_type": "bot",
-            "access_token": installation.token,
-            "bot_user_id": team.bot.id,
-            "team": None if org else {"id": team.id, "name": team.name},
-            "enterprise": (
-                {"id": team.enterprise[0], "name": team.enterprise[1]} if team.enterprise else None
-            ),
-            "is_enterprise_install": org,
-        }
-        if installation.refresh_token:
-            out |= {"refresh_token": installation.refresh_token, "expires_in": ACCESS_TOKEN_SECONDS}
-        return out
 
     # --- identity ------------------------------------------------------------------------------
 
@@ -652,87 +546,3 @@ class WebApi:
         modal.errors = {}
         self.ws.changed()
         return {"ok": True, "view": modal.view}
-
-    # --- calls ---------------------------------------------------------------------------------
-
-    def _call(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        call = self.ws.calls.get(str(args.get("id", "")))
-        if call is None:
-            raise ApiError("invalid_call_id")
-        return call
-
-    @staticmethod
-    def _call_users(args: Mapping[str, Any]) -> list[dict[str, Any]]:
-        users = args.get("users") or []
-        if not isinstance(users, list) or not all(
-            isinstance(u, dict) and ("slack_id" in u or "external_id" in u) for u in users
-        ):
-            raise ApiError("invalid_users")
-        return [dict(u) for u in users]
-
-    def calls_add(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        if not args.get("external_unique_id") or not args.get("join_url"):
-            raise ApiError("invalid_arguments")
-        call_id = self.ws.next_id("R")
-        call = {
-            "id": call_id,
-            "app_id": APP_ID,
-            "date_start": int(args.get("date_start") or self.ws.clock()),
-            "external_unique_id": str(args["external_unique_id"]),
-            "external_display_id": str(args.get("external_display_id", "")),
-            "join_url": str(args["join_url"]),
-            "desktop_app_join_url": str(args.get("desktop_app_join_url", "")),
-            "title": str(args.get("title", "")),
-            "users": self._call_users(args),
-        }
-        self.ws.calls[call_id] = call
-        self.ws.changed()
-        return {"ok": True, "call": call}
-
-    def calls_info(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "call": self._call(args)}
-
-    def calls_update(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        call = self._call(args)
-        for key in ("title", "join_url", "desktop_app_join_url"):
-            if key in args:
-                call[key] = str(args[key])
-        self.ws.changed()
-        return {"ok": True, "call": call}
-
-    def calls_end(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        call = self._call(args)
-        if call.get("date_end"):
-            raise ApiError("already_ended")
-        call["date_end"] = int(self.ws.clock())
-        call["duration"] = int(args.get("duration") or call["date_end"] - call["date_start"])
-        self.ws.changed()
-        return {"ok": True}
-
-    @staticmethod
-    def _same_person(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-        return any(k in a and a.get(k) == b.get(k) for k in ("slack_id", "external_id"))
-
-    def calls_participants_add(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        call = self._call(args)
-        for user in self._call_users(args):
-            if not any(self._same_person(user, u) for u in call["users"]):
-                call["users"].append(user)
-        self.ws.changed()
-        return {"ok": True}
-
-    def calls_participants_remove(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        call = self._call(args)
-        leaving = self._call_users(args)
-        call["users"] = [
-            u for u in call["users"] if not any(self._same_person(x, u) for x in leaving)
-        ]
-        self.ws.changed()
-        return {"ok": True}
-
-
-def _with_query(url: str, **params: str) -> str:
-    """`url` with `params` added to its query string."""
-    parts = urllib.parse.urlsplit(url)
-    query = urllib.parse.parse_qsl(parts.query) + list(params.items())
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
